@@ -1,0 +1,118 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/tact-cdp/tact/internal/app"
+	"github.com/tact-cdp/tact/internal/datamap"
+	"github.com/tact-cdp/tact/internal/httpapi"
+)
+
+func runServe(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "serve", "serve [--addr HOST:PORT] [--public-url URL] [--data DIR | --database URL]")
+	var sf storeFlags
+	sf.register(fs, env)
+	addr := fs.String("addr", envOr(env, "TACT_ADDR", "127.0.0.1:8080"), "address to listen on (TACT_ADDR)")
+	publicURL := fs.String("public-url", env.Getenv("TACT_PUBLIC_URL"), "URL where shoppers reach tact, used in links and as the ledger's name (TACT_PUBLIC_URL)")
+	smtpURL := fs.String("smtp", env.Getenv("TACT_SMTP"), "smtp://user:pass@host:port for mail; default: the local outbox (TACT_SMTP)")
+	logLevel := fs.String("log-level", envOr(env, "TACT_LOG_LEVEL", "info"), "debug, info, warn or error (TACT_LOG_LEVEL)")
+	tokenTTL := fs.Duration("subject-token-ttl", envDuration(env, "TACT_SUBJECT_TOKEN_TTL", 24*time.Hour), "lifetime of a browser's subject token; each consent decision rotates it (TACT_SUBJECT_TOKEN_TTL)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	_ = smtpURL
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return usageErr("--log-level must be debug, info, warn or error")
+	}
+	log := slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+	sf.cfg.PublicURL = *publicURL
+	sf.cfg.TokenTTL = *tokenTTL
+
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	a, err := app.Open(ctx, sf.cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if a.Created {
+		log.Info("generated a new root secret", "file", sf.cfg.DataDir+"/root.key")
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", *addr, err)
+	}
+	var ready atomic.Bool
+	ready.Store(true)
+	api := &httpapi.Server{
+		Log: log, Store: a.Store, Auth: a.Auth, Consent: a.Consent, Ledger: a.Ledger,
+		DataMap:       func() *datamap.Map { return a.DataMap },
+		SecureCookies: !strings.HasPrefix(*publicURL, "http://") || isLocal(*publicURL),
+		TokenTTL:      *tokenTTL, GPCUpdated: gpcUpdated, Ready: ready.Load,
+	}
+	srv := &http.Server{
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	jobs, cancelJobs := context.WithCancel(context.Background())
+	defer cancelJobs()
+	jobsDone := make(chan struct{})
+	go func() { a.Ledger.Run(jobs, log); close(jobsDone) }()
+
+	where := "sqlite " + sf.cfg.DataDir
+	if sf.cfg.Database != "" {
+		where = "postgres"
+	}
+	fmt.Fprintf(env.Stdout, "tact listening on http://%s (store: %s)\n", ln.Addr(), where)
+	log.Info("listening", "addr", ln.Addr().String(), "store", a.Store.Dialect())
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		return err
+	case <-ctx.Done():
+	}
+	// Stop taking traffic, finish in-flight requests (and so their commits),
+	// cut a last checkpoint, then close the store after its queue drains.
+	ready.Store(false)
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("shutdown", "err", err)
+	}
+	cancelJobs()
+	<-jobsDone
+	if _, err := a.Ledger.CutCheckpoint(sctx); err != nil {
+		log.Error("final checkpoint", "err", err)
+	}
+	return nil
+}
+
+// gpcUpdated is when tact's GPC stance (honoured as an opt-out of sale,
+// sharing and targeted advertising) last changed.
+var gpcUpdated = time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+
+func isLocal(u string) bool {
+	return strings.Contains(u, "://localhost") || strings.Contains(u, "://127.0.0.1") || strings.Contains(u, "://[::1]")
+}

@@ -1,0 +1,580 @@
+package consent
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tact-cdp/tact"
+	"github.com/tact-cdp/tact/internal/ledger"
+	"github.com/tact-cdp/tact/internal/subjecttoken"
+	"github.com/tact-cdp/tact/internal/vault"
+)
+
+// UserHashChecker verifies a userHash: hex HMAC-SHA256 of the userId under
+// one of the shop's user-hash secrets, compared in constant time.
+type UserHashChecker interface {
+	ValidUserHash(ctx context.Context, userID, userHash string) (bool, error)
+}
+
+// Caller is who sends a decision.
+type Caller struct {
+	Server bool   // a server key: the shop's backend, trusted to act for its shoppers
+	KeyID  string // the credential's id, for the audit trail
+}
+
+// Request is a decision as POST /v1/consent carries it.
+type Request struct {
+	AnonymousID   string
+	UserID        string
+	UserHash      string
+	Email         string
+	SubjectToken  string
+	NoticeVersion string
+	Choices       map[string]bool
+	Method        Method
+	GPC           bool
+	Evidence      map[string]string
+	Locale        string
+}
+
+// Result is what a recorded decision answers.
+type Result struct {
+	ReceiptID    string
+	LeafIndex    int64
+	ReceiptIDs   []string // every receipt written, GPC receipts first
+	SubjectID    string
+	AnonymousID  string // set when tact created the browser's anonymous id
+	SubjectToken string
+	TokenExpires time.Time
+	State        map[string]PurposeView
+}
+
+// Service records and answers consent decisions.
+type Service struct {
+	store    Store
+	vault    *vault.Vault
+	tokens   *subjecttoken.Issuer
+	userHash UserHashChecker
+	policy   atomic.Pointer[Policy]
+	notices  sync.Map // version -> NoticeRecord
+	Now      func() time.Time
+}
+
+// NewService returns a consent service enforcing policy.
+func NewService(store Store, v *vault.Vault, tokens *subjecttoken.Issuer, uh UserHashChecker, policy *Policy) *Service {
+	s := &Service{store: store, vault: v, tokens: tokens, userHash: uh, Now: time.Now}
+	s.policy.Store(policy)
+	return s
+}
+
+// Policy is the policy in force.
+func (s *Service) Policy() *Policy { return s.policy.Load() }
+
+// Publish registers the policy's notice version so that decisions may cite it,
+// and makes the policy the one in force.
+func (s *Service) Publish(ctx context.Context, p *Policy) error {
+	rec := NoticeRecord{Version: p.NoticeVersion, CreatedAt: s.Now().UTC(), Purposes: map[string]PurposeRule{}}
+	for _, r := range p.purposes {
+		rec.Purposes[r.ID] = r
+	}
+	if err := s.store.PutNotice(ctx, rec); err != nil {
+		return fmt.Errorf("publishing notice %s: %w", p.NoticeVersion, err)
+	}
+	s.notices.Store(rec.Version, rec)
+	s.policy.Store(p)
+	return nil
+}
+
+func (s *Service) notice(ctx context.Context, version string) (NoticeRecord, error) {
+	if n, ok := s.notices.Load(version); ok {
+		return n.(NoticeRecord), nil
+	}
+	n, err := s.store.Notice(ctx, version)
+	if err != nil {
+		return n, err
+	}
+	s.notices.Store(version, n)
+	return n, nil
+}
+
+// identifier is one identifier of a request, with its pseudonyms.
+type identifier struct {
+	kind     vault.Kind
+	p        vault.Pseudonym // identity pseudonym (joins)
+	ledgerP  vault.Pseudonym // pseudonym printed in receipts
+	existing *Identity
+}
+
+// Record validates a decision, checks the caller's authority for it
+// (DESIGN principle 3), and records it as one or more receipts in one durable
+// transaction.
+func (s *Service) Record(ctx context.Context, caller Caller, req Request) (*Result, error) {
+	pol := s.Policy()
+	now := s.Now().UTC().Truncate(time.Microsecond)
+
+	if !ClientMethod(req.Method) {
+		return nil, tact.Errorf(tact.EINVALID, "method must be one of banner, privacy_center, api, import, gpc")
+	}
+	if req.Method == MethodImport && !caller.Server {
+		return nil, tact.Errorf(tact.EFORBIDDEN, "only a server key may import decisions")
+	}
+	if req.Method == MethodGPC {
+		req.GPC = true
+	}
+	if req.NoticeVersion == "" {
+		return nil, tact.Errorf(tact.EINVALID, "noticeVersion is required")
+	}
+	notice, err := s.notice(ctx, req.NoticeVersion)
+	if tact.ErrorCode(err) == tact.ENOTFOUND {
+		return nil, tact.Errorf(tact.EINVALID, "noticeVersion does not name a published notice")
+	} else if err != nil {
+		return nil, err
+	}
+	if len(req.Choices) == 0 && !req.GPC {
+		return nil, tact.Errorf(tact.EINVALID, "choices must decide at least one purpose")
+	}
+	grants, separate := 0, ""
+	for id, granted := range req.Choices {
+		rule, ok := notice.Purposes[id]
+		if !ok {
+			return nil, tact.Errorf(tact.EINVALID, "choices names an unknown purpose %q", truncate(id, 40))
+		}
+		if rule.Required && !granted {
+			return nil, tact.Errorf(tact.EINVALID, "%s processing cannot be refused", id)
+		}
+		if granted && !rule.Required {
+			grants++
+			if rule.SeparateConsent {
+				separate = id
+			}
+		}
+	}
+	if separate != "" && grants > 1 {
+		return nil, tact.Errorf(tact.EINVALID, "%s needs separate consent: grant it in a decision of its own, not together with other purposes", separate)
+	}
+	if len(req.Evidence) > MaxEvidenceEntries {
+		return nil, tact.Errorf(tact.EINVALID, "evidence has more than %d entries", MaxEvidenceEntries)
+	}
+	for k, v := range req.Evidence {
+		if k == "" || len(k) > MaxEvidenceLen || len(v) > MaxEvidenceLen {
+			return nil, tact.Errorf(tact.EINVALID, "evidence keys and values must be 1 to %d bytes", MaxEvidenceLen)
+		}
+	}
+
+	// Identifiers, normalised and pseudonymised.
+	var anon, user, email *identifier
+	mk := func(kind vault.Kind, raw string, field string) (*identifier, error) {
+		if raw == "" {
+			return nil, nil
+		}
+		v, err := vault.Normalize(kind, raw)
+		if err != nil {
+			return nil, tact.Errorf(tact.EINVALID, "%s is not a valid identifier", field)
+		}
+		return &identifier{kind: kind, p: s.vault.Pseudonym(vault.UseIdentity, kind, v), ledgerP: s.vault.Pseudonym(vault.UseLedger, kind, v)}, nil
+	}
+	if anon, err = mk(vault.KindAnonymousID, req.AnonymousID, "anonymousId"); err != nil {
+		return nil, err
+	}
+	if user, err = mk(vault.KindUserID, req.UserID, "userId"); err != nil {
+		return nil, err
+	}
+	if email, err = mk(vault.KindEmail, req.Email, "email"); err != nil {
+		return nil, err
+	}
+
+	var claims *subjecttoken.Claims
+	if req.SubjectToken != "" {
+		c, err := s.tokens.Verify(req.SubjectToken)
+		if err != nil {
+			return nil, tact.Errorf(tact.EUNAUTHORIZED, "the subject token is invalid or expired")
+		}
+		claims = &c
+		if anon != nil && c.Subject != anon.p {
+			return nil, tact.Errorf(tact.EFORBIDDEN, "the subject token belongs to another browser")
+		}
+	}
+
+	userHashOK := false
+	if req.UserHash != "" {
+		if user == nil {
+			return nil, tact.Errorf(tact.EINVALID, "userHash needs a userId")
+		}
+		userHashOK, err = s.userHash.ValidUserHash(ctx, req.UserID, req.UserHash)
+		if err != nil {
+			return nil, err
+		}
+		if !userHashOK {
+			return nil, tact.Errorf(tact.EFORBIDDEN, "userHash does not match userId")
+		}
+	}
+	if grants > 0 && (user != nil || email != nil) && !caller.Server && !userHashOK {
+		return nil, tact.Errorf(tact.EFORBIDDEN, "grants for a userId or an email need a server key or a valid userHash")
+	}
+	if email != nil && grants > 0 && !caller.Server && user == nil {
+		return nil, tact.Errorf(tact.EFORBIDDEN, "grants for an email need a server key or the userId it belongs to with a valid userHash")
+	}
+
+	res := &Result{}
+	if anon == nil && claims == nil && user == nil && email == nil {
+		if caller.Server {
+			return nil, tact.Errorf(tact.EINVALID, "name the shopper: anonymousId, userId or email")
+		}
+		// A first decision in a new browser: tact makes its anonymous id.
+		res.AnonymousID = newAnonymousID()
+		anon, _ = mk(vault.KindAnonymousID, res.AnonymousID, "anonymousId")
+	}
+	anonFromToken := false
+	if anon == nil && claims != nil {
+		anon = &identifier{kind: vault.KindAnonymousID, p: claims.Subject}
+		anonFromToken = true
+	}
+
+	err = s.store.Write(ctx, func(tx Tx) error {
+		*res = Result{AnonymousID: res.AnonymousID}
+		return s.record(ctx, tx, pol, notice, caller, req, now, claims, anon, anonFromToken, user, email, userHashOK, grants, res)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (s *Service) record(ctx context.Context, tx Tx, pol *Policy, notice NoticeRecord, caller Caller, req Request,
+	now time.Time, claims *subjecttoken.Claims, anon *identifier, anonFromToken bool, user, email *identifier,
+	userHashOK bool, grants int, res *Result) error {
+
+	ids := []*identifier{}
+	for _, id := range []*identifier{user, email, anon} {
+		if id == nil {
+			continue
+		}
+		id.existing = nil
+		got, ok, err := tx.Identity(ctx, id.p)
+		if err != nil {
+			return err
+		}
+		if ok {
+			id.existing = &got
+		}
+		ids = append(ids, id)
+	}
+
+	// The browser: new, proven by its subject token, or neither.
+	anonNew, anonProven := false, false
+	if anon != nil {
+		switch {
+		case anon.existing == nil && anonFromToken:
+			return tact.Errorf(tact.EUNAUTHORIZED, "the subject token names a browser tact does not know")
+		case anon.existing == nil:
+			anonNew = true
+		case claims != nil && claims.Gen+1 >= anon.existing.TokenGen && claims.Gen <= anon.existing.TokenGen:
+			anonProven = true
+		case claims != nil:
+			return tact.Errorf(tact.EUNAUTHORIZED, "the subject token was replaced by a newer one")
+		}
+		if anon.ledgerP == (vault.Pseudonym{}) && anon.existing != nil {
+			// Known only through its token: name it in receipts by a
+			// ledger pseudonym derived from the identity pseudonym.
+			anon.ledgerP = s.vault.Pseudonym(vault.UseLedger, vault.KindAnonymousID, anon.p.String())
+		}
+		if grants > 0 && !caller.Server && !anonNew && !anonProven {
+			return tact.Errorf(tact.EFORBIDDEN, "grants for a browser tact already knows need its subject token")
+		}
+	}
+
+	// Trusted links join all identifiers into one subject; otherwise each
+	// keeps its own, and (grants having been refused above) only denials
+	// are recorded, for each of them.
+	linkOK := caller.Server || (userHashOK && (anon == nil || anonNew || anonProven))
+	var targets []target
+	if linkOK || len(ids) == 1 {
+		t, err := s.joinSubjects(ctx, tx, ids, now)
+		if err != nil {
+			return err
+		}
+		targets = append(targets, t)
+	} else {
+		for _, id := range ids {
+			t, err := s.joinSubjects(ctx, tx, []*identifier{id}, now)
+			if err != nil {
+				return err
+			}
+			targets = append(targets, t)
+		}
+	}
+
+	authority := AuthorityAnyone
+	switch {
+	case caller.Server:
+		authority = AuthorityServer
+	case userHashOK:
+		authority = AuthorityUserHash
+	case grants > 0:
+		authority = AuthorityBrowser
+	}
+
+	for i, t := range targets {
+		subj := t.subject
+		if req.GPC {
+			gpcChoices := map[string]bool{}
+			for _, id := range pol.GPCDenies() {
+				if _, ok := notice.Purposes[id]; ok {
+					if rec, has := subj.State[id]; !has || rec.Granted {
+						gpcChoices[id] = false
+					}
+				}
+			}
+			if subj.GPCAt.IsZero() || len(gpcChoices) > 0 {
+				subj.GPCAt = now
+				if len(gpcChoices) > 0 {
+					id, idx, err := s.appendReceipt(ctx, tx, pol, notice, &subj, t.refs, gpcChoices, MethodGPC, AuthorityAnyone, true, req, now)
+					if err != nil {
+						return err
+					}
+					res.ReceiptIDs = append(res.ReceiptIDs, id)
+					if i == 0 {
+						res.ReceiptID, res.LeafIndex = id, idx
+					}
+				}
+			}
+		}
+		choices := map[string]bool{}
+		for id, g := range req.Choices {
+			if !notice.Purposes[id].Required {
+				choices[id] = g
+			}
+		}
+		if len(choices) > 0 {
+			method := req.Method
+			if method == MethodGPC {
+				method = MethodBanner
+			}
+			id, idx, err := s.appendReceipt(ctx, tx, pol, notice, &subj, t.refs, choices, method, authority, req.GPC, req, now)
+			if err != nil {
+				return err
+			}
+			res.ReceiptIDs = append(res.ReceiptIDs, id)
+			if i == 0 {
+				res.ReceiptID, res.LeafIndex = id, idx
+			}
+		}
+		if err := tx.SaveSubject(ctx, subj); err != nil {
+			return err
+		}
+		if i == 0 {
+			res.SubjectID = subj.ID
+			res.State = pol.View(subj.State, subj.Flags(), now)
+		}
+	}
+	if res.ReceiptID == "" {
+		// A GPC signal already on record: nothing new to prove.
+		res.ReceiptIDs = nil
+	}
+
+	// A browser that was created or proven gets a fresh token; the previous
+	// one keeps working for one more generation so parallel tabs do not fail.
+	if anon != nil && (anonNew || anonProven) {
+		gen := uint32(1)
+		if anon.existing != nil {
+			gen = anon.existing.TokenGen + 1
+		}
+		if err := tx.SetTokenGen(ctx, anon.p, gen); err != nil {
+			return err
+		}
+		tok, c := s.tokens.Issue(anon.p, gen)
+		res.SubjectToken, res.TokenExpires = tok, c.Expires
+	}
+	return nil
+}
+
+type target struct {
+	subject Subject
+	refs    []SubjectRef
+}
+
+// joinSubjects finds or creates the one subject the identifiers belong to,
+// linking them: an identifier not yet known is added; one that belongs to
+// another subject brings that subject along (the stricter state winning),
+// unless that subject is another registered user, in which case only the
+// identifier moves so that two people are never merged.
+func (s *Service) joinSubjects(ctx context.Context, tx Tx, ids []*identifier, now time.Time) (target, error) {
+	var t target
+	var survivor *Subject
+	for _, id := range ids { // user, email, anon order: the user's subject survives
+		if id.existing != nil {
+			subj, err := tx.Subject(ctx, id.existing.SubjectID)
+			if err != nil {
+				return t, err
+			}
+			survivor = &subj
+			break
+		}
+	}
+	if survivor == nil {
+		subj := Subject{ID: NewSubjectID(), CreatedAt: now, State: State{}}
+		keyID, _, wrapped, err := s.vault.NewDataKey(ctx)
+		if err != nil {
+			return t, fmt.Errorf("creating a data key: %w", err)
+		}
+		if err := tx.CreateSubject(ctx, subj, StoredKey{ID: keyID, Wrapped: wrapped}); err != nil {
+			return t, err
+		}
+		survivor = &subj
+	}
+	for _, id := range ids {
+		t.refs = append(t.refs, SubjectRef{Kind: string(id.kind), Pseudonym: id.ledgerP.String()})
+		switch {
+		case id.existing == nil:
+			if err := tx.AddIdentity(ctx, Identity{Pseudonym: id.p, Kind: id.kind, SubjectID: survivor.ID, CreatedAt: now}); err != nil {
+				return t, err
+			}
+		case id.existing.SubjectID == survivor.ID:
+		default:
+			other, err := tx.Subject(ctx, id.existing.SubjectID)
+			if err != nil {
+				return t, err
+			}
+			otherUser, err := tx.SubjectHasKind(ctx, other.ID, vault.KindUserID)
+			if err != nil {
+				return t, err
+			}
+			if otherUser && id.kind != vault.KindUserID {
+				if err := tx.SetIdentitySubject(ctx, id.p, survivor.ID); err != nil {
+					return t, err
+				}
+				break
+			}
+			if err := tx.MergeSubjects(ctx, other.ID, survivor.ID); err != nil {
+				return t, err
+			}
+			survivor.State = Stricter(survivor.State, other.State)
+			survivor.Minor = survivor.Minor || other.Minor
+			if !other.GPCAt.IsZero() && (survivor.GPCAt.IsZero() || other.GPCAt.Before(survivor.GPCAt)) {
+				survivor.GPCAt = other.GPCAt
+			}
+		}
+	}
+	t.subject = *survivor
+	return t, nil
+}
+
+// appendReceipt writes one receipt: canonical body, a fresh salt sealed under
+// the subject's data key, the commitment, and the ledger leaf.
+func (s *Service) appendReceipt(ctx context.Context, tx Tx, pol *Policy, notice NoticeRecord, subj *Subject, refs []SubjectRef,
+	choices map[string]bool, method Method, authority Authority, gpc bool, req Request, now time.Time) (string, int64, error) {
+	id := NewReceiptID()
+	decisions, next := pol.Apply(subj.State, Flags{Minor: subj.Minor, GPC: gpc}, choices, notice.Purposes, id, method, now)
+	subj.State = next
+	r := Receipt{
+		Schema: ReceiptSchema, ID: id, Timestamp: now, Controller: pol.Controller,
+		NoticeVersion: notice.Version, Language: req.Locale, Jurisdiction: pol.Regime,
+		Method: method, Authority: authority, GPC: gpc, Subjects: refs, Purposes: decisions,
+		Expires: pol.ValidUntil(now), Evidence: req.Evidence,
+	}
+	if method == MethodGPC {
+		r.Evidence = nil
+	}
+	body := r.Canonical()
+	key, err := tx.SubjectKey(ctx, subj.ID)
+	if err != nil {
+		return "", 0, err
+	}
+	dk, err := s.vault.UnwrapDataKey(ctx, key.ID, key.Wrapped)
+	if err != nil {
+		return "", 0, fmt.Errorf("opening the data key: %w", err)
+	}
+	salt := make([]byte, ledger.SaltSize)
+	rand.Read(salt)
+	sealed, err := dk.Seal(SaltField, salt)
+	if err != nil {
+		return "", 0, err
+	}
+	idx, err := tx.AppendReceipt(ctx, StoredReceipt{
+		ID: id, SubjectID: subj.ID, Body: body, SealedSalt: sealed,
+		Commitment: ledger.Commitment(salt, body), CreatedAt: now,
+	})
+	if err != nil {
+		return "", 0, err
+	}
+	return id, idx, nil
+}
+
+// SaltField is the sealed field name of a receipt's salt.
+const SaltField = "ledger.salt"
+
+// Lookup names whose consent state to read.
+type Lookup struct {
+	AnonymousID  string
+	UserID       string
+	SubjectToken string // a shopper reading their own browser's state
+}
+
+// ErrNoShopper is returned (as ENOTFOUND) when nothing is known of a shopper.
+var ErrNoShopper = tact.Errorf(tact.ENOTFOUND, "no consent is recorded for this shopper")
+
+// State answers GET /v1/consent. A server key may read any shopper; a subject
+// token only its own browser.
+func (s *Service) State(ctx context.Context, server bool, q Lookup) (Subject, map[string]PurposeView, error) {
+	pol := s.Policy()
+	var p vault.Pseudonym
+	switch {
+	case q.SubjectToken != "":
+		c, err := s.tokens.Verify(q.SubjectToken)
+		if err != nil {
+			return Subject{}, nil, tact.Errorf(tact.EUNAUTHORIZED, "the subject token is invalid or expired")
+		}
+		if q.UserID != "" && !server {
+			return Subject{}, nil, tact.Errorf(tact.EFORBIDDEN, "a subject token reads only its own browser's consent")
+		}
+		p = c.Subject
+		if q.AnonymousID != "" {
+			v, err := vault.Normalize(vault.KindAnonymousID, q.AnonymousID)
+			if err != nil || s.vault.Pseudonym(vault.UseIdentity, vault.KindAnonymousID, v) != c.Subject {
+				return Subject{}, nil, tact.Errorf(tact.EFORBIDDEN, "a subject token reads only its own browser's consent")
+			}
+		}
+	case !server:
+		return Subject{}, nil, tact.Errorf(tact.EUNAUTHORIZED, "reading consent needs a server key or the shopper's subject token")
+	case q.UserID != "":
+		v, err := vault.Normalize(vault.KindUserID, q.UserID)
+		if err != nil {
+			return Subject{}, nil, tact.Errorf(tact.EINVALID, "userId is not a valid identifier")
+		}
+		p = s.vault.Pseudonym(vault.UseIdentity, vault.KindUserID, v)
+	case q.AnonymousID != "":
+		v, err := vault.Normalize(vault.KindAnonymousID, q.AnonymousID)
+		if err != nil {
+			return Subject{}, nil, tact.Errorf(tact.EINVALID, "anonymousId is not a valid identifier")
+		}
+		p = s.vault.Pseudonym(vault.UseIdentity, vault.KindAnonymousID, v)
+	default:
+		return Subject{}, nil, tact.Errorf(tact.EINVALID, "name the shopper with anonymousId or userId")
+	}
+	id, err := s.store.Identity(ctx, p)
+	if tact.ErrorCode(err) == tact.ENOTFOUND {
+		// Nothing on record: the regime's defaults, for nobody in particular.
+		return Subject{}, pol.View(nil, Flags{}, s.Now()), ErrNoShopper
+	} else if err != nil {
+		return Subject{}, nil, err
+	}
+	subj, err := s.store.Subject(ctx, id.SubjectID)
+	if err != nil {
+		return Subject{}, nil, err
+	}
+	return subj, pol.View(subj.State, subj.Flags(), s.Now()), nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+var _ = errors.New

@@ -1,0 +1,174 @@
+// Package httpapi is tact's HTTP adapter: the public /v1 API, the admin API,
+// the well-known documents and the operational endpoints. All routes are
+// declared in one place (routes); handlers return errors, which one adapter
+// renders as {"error":{"code","message"}} and logs with their cause.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tact-cdp/tact"
+	"github.com/tact-cdp/tact/internal/auth"
+	"github.com/tact-cdp/tact/internal/consent"
+	"github.com/tact-cdp/tact/internal/datamap"
+	"github.com/tact-cdp/tact/internal/store"
+)
+
+// Server holds what the handlers need.
+type Server struct {
+	Log      *slog.Logger
+	Store    *store.DB
+	Auth     *auth.Authenticator
+	Consent  *consent.Service
+	Ledger   *consent.Ledger
+	DataMap  func() *datamap.Map
+	Registry *prometheus.Registry
+	// SecureCookies marks cookies Secure (always, except in tests over
+	// plain http to a non-localhost host).
+	SecureCookies bool
+	TokenTTL      time.Duration
+	// GPCUpdated is when the GPC stance was last changed (gpc.json).
+	GPCUpdated time.Time
+	// Ready reports whether the server may take traffic (false while
+	// shutting down).
+	Ready func() bool
+
+	metrics *metrics
+	mux     *http.ServeMux
+}
+
+// Handler returns the root handler.
+func (s *Server) Handler() http.Handler {
+	if s.Registry == nil {
+		s.Registry = prometheus.NewRegistry()
+	}
+	s.metrics = newMetrics(s.Registry)
+	s.mux = http.NewServeMux()
+	s.routes()
+	return s.observe(s.mux)
+}
+
+// routes declares every route of tact's HTTP API.
+func (s *Server) routes() {
+	// Public consent API (DESIGN 5.2).
+	s.handle("GET /v1/notice", s.getNotice, limitNone)
+	s.handle("POST /v1/consent", s.postConsent, limitConsent)
+	s.handle("GET /v1/consent", s.getConsent, limitNone)
+	s.handle("GET /v1/consent/receipts/{id}", s.getReceipt, limitNone)
+	s.handle("GET /v1/ledger/checkpoint", s.getCheckpoint, limitNone)
+	s.handle("GET /v1/ledger/consistency", s.getConsistency, limitNone)
+	s.handle("GET /.well-known/tact-ledger-key", s.getLedgerKey, limitNone)
+	s.handle("GET /.well-known/gpc.json", s.getGPC, limitNone)
+	s.mux.HandleFunc("OPTIONS /v1/", s.preflight)
+
+	// Admin API (DESIGN 5.5).
+	s.handle("GET /admin/api/stats", s.getStats, limitNone)
+
+	// Operations.
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	s.handle("GET /readyz", s.getReady, limitNone)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
+	s.handle("/", func(w http.ResponseWriter, r *http.Request) error {
+		return tact.Errorf(tact.ENOTFOUND, "no such route")
+	}, limitNone)
+}
+
+// Request body limits.
+const (
+	limitNone    = 0
+	limitConsent = 32 << 10
+)
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle registers h with a body limit and the error adapter.
+func (s *Server) handle(pattern string, h handlerFunc, bodyLimit int64) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if bodyLimit > 0 {
+			r.Body = http.MaxBytesReader(w, r.Body, bodyLimit)
+		}
+		if err := h(w, r); err != nil {
+			s.renderError(w, r, err)
+		}
+	})
+}
+
+// renderError is the one place application errors become HTTP statuses.
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	code := tact.ErrorCode(err)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		code, err = tact.ETOOLARGE, tact.Errorf(tact.ETOOLARGE, "request body is over %d bytes", mbe.Limit)
+	}
+	if errors.Is(err, context.Canceled) {
+		code = tact.EUNAVAILABLE
+	}
+	status := statusOf(code)
+	if status >= 500 {
+		s.Log.Error("request failed", "route", r.Pattern, "err", err)
+	}
+	if code == tact.EUNAUTHORIZED && r.Header.Get("Authorization") != "" && !isBearer(r) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="tact"`)
+	}
+	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": tact.ErrorMessage(err)}})
+}
+
+func statusOf(code string) int {
+	switch code {
+	case tact.EINVALID:
+		return http.StatusBadRequest
+	case tact.ENOTFOUND:
+		return http.StatusNotFound
+	case tact.ECONFLICT:
+		return http.StatusConflict
+	case tact.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case tact.EFORBIDDEN:
+		return http.StatusForbidden
+	case tact.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case tact.ERATELIMITED:
+		return http.StatusTooManyRequests
+	case tact.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+func (s *Server) getReady(w http.ResponseWriter, r *http.Request) error {
+	if s.Ready != nil && !s.Ready() {
+		return tact.Errorf(tact.EUNAVAILABLE, "shutting down")
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Store.Ping(ctx); err != nil {
+		s.Log.Error("readiness: store does not answer", "err", err)
+		return tact.Errorf(tact.EUNAVAILABLE, "the store does not answer")
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}

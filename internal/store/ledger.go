@@ -1,0 +1,333 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	
+	"github.com/tact-cdp/tact"
+	"github.com/tact-cdp/tact/internal/consent"
+	"github.com/tact-cdp/tact/internal/ledger"
+	"github.com/tact-cdp/tact/internal/vault"
+)
+
+// AppendReceipt implements consent.Tx: the receipt becomes the next leaf. The
+// ledger head is read (and on PostgreSQL locked) once per batch, so appends
+// from every node are serialised while a batch pays for the lock only once.
+func (t *Tx) AppendReceipt(ctx context.Context, r consent.StoredReceipt) (int64, error) {
+	if t.ledgerSize < 0 {
+		if err := t.tx.QueryRowContext(ctx, t.db.dialect.LockLedgerHead).Scan(&t.ledgerSize); err != nil {
+			return 0, fmt.Errorf("store: reading the ledger head: %w", err)
+		}
+	}
+	n := t.ledgerSize
+	leaf := ledger.LeafHash(ledger.LeafData(r.ID, r.Commitment))
+	hashes, err := ledger.StoredHashes(n, leaf, t.hashReader(ctx))
+	if err != nil {
+		return 0, fmt.Errorf("store: ledger hashes for leaf %d: %w", n, err)
+	}
+	var subjectID any
+	if r.SubjectID != "" {
+		subjectID = r.SubjectID
+	}
+	keyID, err := vault.SealedKeyID(r.SealedSalt)
+	if err != nil {
+		return 0, fmt.Errorf("store: receipt salt: %w", err)
+	}
+	base := ledger.StoredHashIndex(0, n)
+	if err := t.exec(ctx, "INSERT INTO receipts (id, leaf_index, hash_index, subject_id, key_id, body, sealed_salt, commitment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		r.ID, n, base, subjectID, keyID[:], r.Body, r.SealedSalt, r.Commitment[:], micros(r.CreatedAt)); err != nil {
+		return 0, err
+	}
+	var sb strings.Builder
+	sb.WriteString("INSERT INTO ledger_hashes (idx, hash) VALUES ")
+	args := make([]any, 0, 2*len(hashes))
+	for i, h := range hashes {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(?, ?)")
+		args = append(args, base+int64(i), h[:])
+		t.newHashes[base+int64(i)] = h
+		t.added = append(t.added, base+int64(i))
+	}
+	if err := t.exec(ctx, sb.String(), args...); err != nil {
+		return 0, err
+	}
+	t.ledgerSize = n + 1
+	t.sizeChanged = true
+	return n, nil
+}
+
+// hashReader reads hashes from this batch, the cache, then the transaction.
+func (t *Tx) hashReader(ctx context.Context) ledger.HashReader {
+	return readerFunc(func(indexes []int64) ([]ledger.Hash, error) {
+		out := make([]ledger.Hash, len(indexes))
+		var missing []int64
+		for i, idx := range indexes {
+			if h, ok := t.newHashes[idx]; ok {
+				out[i] = h
+			} else if h, ok := t.db.hashes.get(idx); ok {
+				out[i] = h
+			} else {
+				missing = append(missing, idx)
+			}
+		}
+		if len(missing) == 0 {
+			return out, nil
+		}
+		got, err := readHashes(ctx, t.db, t.tx, missing)
+		if err != nil {
+			return nil, err
+		}
+		for i, idx := range indexes {
+			if h, ok := got[idx]; ok {
+				out[i] = h
+			}
+		}
+		return out, nil
+	})
+}
+
+type readerFunc func([]int64) ([]ledger.Hash, error)
+
+func (f readerFunc) ReadHashes(indexes []int64) ([]ledger.Hash, error) { return f(indexes) }
+
+func readHashes(ctx context.Context, db *DB, q queryer, indexes []int64) (map[int64]ledger.Hash, error) {
+	got := make(map[int64]ledger.Hash, len(indexes))
+	for start := 0; start < len(indexes); start += 500 {
+		chunk := indexes[start:min(start+500, len(indexes))]
+		query := "SELECT idx, hash FROM ledger_hashes WHERE idx IN (" + strings.Repeat("?, ", len(chunk)-1) + "?)"
+		args := make([]any, len(chunk))
+		for i, v := range chunk {
+			args[i] = v
+		}
+		rows, err := q.QueryContext(ctx, db.q(query), args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var idx int64
+			var h []byte
+			if err := rows.Scan(&idx, &h); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			var hh ledger.Hash
+			copy(hh[:], h)
+			got[idx] = hh
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	for _, idx := range indexes {
+		if _, ok := got[idx]; !ok {
+			return nil, fmt.Errorf("store: ledger hash %d is missing", idx)
+		}
+	}
+	return got, nil
+}
+
+// LedgerStore is the ledger's view of the store: the committed tree, receipts
+// and checkpoints.
+type LedgerStore struct{ db *DB }
+
+// Ledger returns the ledger's view of the store.
+func (db *DB) Ledger() *LedgerStore { return &LedgerStore{db: db} }
+
+// Size is the number of committed leaves.
+func (s *LedgerStore) Size(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.read.QueryRowContext(ctx, "SELECT size FROM ledger_head WHERE id = 1").Scan(&n)
+	return n, err
+}
+
+// HashReader reads committed hashes.
+func (s *LedgerStore) HashReader(ctx context.Context) ledger.HashReader {
+	return readerFunc(func(indexes []int64) ([]ledger.Hash, error) {
+		out := make([]ledger.Hash, len(indexes))
+		var missing []int64
+		for i, idx := range indexes {
+			if h, ok := s.db.hashes.get(idx); ok {
+				out[i] = h
+			} else {
+				missing = append(missing, idx)
+			}
+		}
+		if len(missing) == 0 {
+			return out, nil
+		}
+		got, err := readHashes(ctx, s.db, s.db.read, missing)
+		if err != nil {
+			return nil, err
+		}
+		for i, idx := range indexes {
+			if h, ok := got[idx]; ok {
+				out[i] = h
+			}
+		}
+		s.db.hashes.put(got)
+		return out, nil
+	})
+}
+
+// Receipt returns a stored receipt by id.
+func (s *LedgerStore) Receipt(ctx context.Context, id string) (consent.StoredReceipt, error) {
+	return scanReceipt(s.db.read.QueryRowContext(ctx, s.db.q(
+		"SELECT id, leaf_index, subject_id, body, sealed_salt, commitment, created_at FROM receipts WHERE id = ?"), id))
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanReceipt(row scanner) (consent.StoredReceipt, error) {
+	var r consent.StoredReceipt
+	var subject *string
+	var commitment []byte
+	var created int64
+	if err := row.Scan(&r.ID, &r.LeafIndex, &subject, &r.Body, &r.SealedSalt, &commitment, &created); err != nil {
+		return r, notFound(err, "receipt")
+	}
+	if subject != nil {
+		r.SubjectID = *subject
+	}
+	copy(r.Commitment[:], commitment)
+	r.CreatedAt = fromMicros(created)
+	return r, nil
+}
+
+// LatestCheckpoint returns the newest checkpoint, ENOTFOUND when none exists.
+func (s *LedgerStore) LatestCheckpoint(ctx context.Context) (ledger.SignedCheckpoint, error) {
+	return scanCheckpoint(s.db.read.QueryRowContext(ctx, "SELECT size, root, created_at, signed FROM ledger_checkpoints ORDER BY size DESC LIMIT 1"))
+}
+
+// CheckpointCovering returns the oldest checkpoint whose tree includes leaf n.
+func (s *LedgerStore) CheckpointCovering(ctx context.Context, n int64) (ledger.SignedCheckpoint, error) {
+	return scanCheckpoint(s.db.read.QueryRowContext(ctx, s.db.q(
+		"SELECT size, root, created_at, signed FROM ledger_checkpoints WHERE size > ? ORDER BY size DESC LIMIT 1"), n))
+}
+
+// Checkpoint returns the checkpoint of a given size.
+func (s *LedgerStore) Checkpoint(ctx context.Context, size int64) (ledger.SignedCheckpoint, error) {
+	return scanCheckpoint(s.db.read.QueryRowContext(ctx, s.db.q(
+		"SELECT size, root, created_at, signed FROM ledger_checkpoints WHERE size = ?"), size))
+}
+
+func scanCheckpoint(row scanner) (ledger.SignedCheckpoint, error) {
+	var c ledger.SignedCheckpoint
+	var root []byte
+	var created int64
+	if err := row.Scan(&c.Size, &root, &created, &c.Signed); err != nil {
+		return c, notFound(err, "checkpoint")
+	}
+	copy(c.Root[:], root)
+	c.CreatedAt = fromMicros(created)
+	return c, nil
+}
+
+// PutCheckpoint stores a checkpoint; a second node cutting the same size is
+// not an error.
+func (s *LedgerStore) PutCheckpoint(ctx context.Context, c ledger.SignedCheckpoint) error {
+	return s.db.WriteTx(ctx, func(tx *Tx) error {
+		return tx.exec(ctx, "INSERT INTO ledger_checkpoints (size, root, created_at, signed) VALUES (?, ?, ?, ?) ON CONFLICT (size) DO NOTHING",
+			c.Size, c.Root[:], micros(c.CreatedAt), c.Signed)
+	})
+}
+
+// Checkpoints calls fn for every checkpoint in increasing size.
+func (s *LedgerStore) Checkpoints(ctx context.Context, fn func(ledger.SignedCheckpoint) error) error {
+	rows, err := s.db.read.QueryContext(ctx, "SELECT size, root, created_at, signed FROM ledger_checkpoints ORDER BY size")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c, err := scanCheckpoint(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Receipts calls fn for every receipt in leaf order, with the wrapped key of
+// the data key that sealed its salt, and the stored leaf hash.
+func (s *LedgerStore) Receipts(ctx context.Context, fn func(consent.LeafReceipt, ledger.Hash) error) error {
+	// The join finds the key that sealed the salt while it exists, and the
+	// stored level-0 hash of the leaf (stored under hash_index).
+	rows, err := s.db.read.QueryContext(ctx, `
+SELECT r.id, r.leaf_index, r.subject_id, r.body, r.sealed_salt, r.commitment, r.created_at, h.hash, k.key_id, k.kek, k.wrapped
+FROM receipts r
+LEFT JOIN ledger_hashes h ON h.idx = r.hash_index
+LEFT JOIN subject_keys k ON k.key_id = r.key_id
+ORDER BY r.leaf_index`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r consent.LeafReceipt
+		var subject *string
+		var commitment, hash []byte
+		var created int64
+		var kek *string
+		var keyID, wrapped []byte
+		if err := rows.Scan(&r.ID, &r.LeafIndex, &subject, &r.Body, &r.SealedSalt, &commitment, &created, &hash, &keyID, &kek, &wrapped); err != nil {
+			return err
+		}
+		if subject != nil {
+			r.SubjectID = *subject
+		}
+		copy(r.Commitment[:], commitment)
+		r.CreatedAt = fromMicros(created)
+		if kek != nil {
+			r.Key = &consent.StoredKey{Wrapped: vault.WrappedKey{KEK: *kek, Blob: wrapped}}
+			copy(r.Key.ID[:], keyID)
+		}
+		var h ledger.Hash
+		copy(h[:], hash)
+		if err := fn(r, h); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+var _ = tact.ENOTFOUND
+
+// ShredSubject erases a subject: its data keys first (crypto-shredding: from
+// then on nothing sealed for it can be opened, and its ledger leaves no longer
+// link to it), then its identities, state and the pseudonymous body of its
+// receipts. The leaves and their commitments stay, so the ledger verifies.
+func (db *DB) ShredSubject(ctx context.Context, subjectID string) error {
+	return db.WriteTx(ctx, func(tx *Tx) error {
+		for _, q := range []string{
+			"DELETE FROM subject_keys WHERE subject_id = ?",
+			"UPDATE receipts SET body = NULL, subject_id = NULL WHERE subject_id = ?",
+			"DELETE FROM identities WHERE subject_id = ?",
+			"DELETE FROM subjects WHERE id = ?",
+		} {
+			if err := tx.exec(ctx, q, subjectID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ReceiptKey returns the data key that sealed a receipt's salt.
+func (s *LedgerStore) ReceiptKey(ctx context.Context, id string) (consent.StoredKey, error) {
+	var k consent.StoredKey
+	var keyID []byte
+	err := s.db.read.QueryRowContext(ctx, s.db.q(
+		"SELECT k.key_id, k.kek, k.wrapped FROM receipts r JOIN subject_keys k ON k.key_id = r.key_id WHERE r.id = ?"), id).
+		Scan(&keyID, &k.Wrapped.KEK, &k.Wrapped.Blob)
+	if err != nil {
+		return k, notFound(err, "data key")
+	}
+	copy(k.ID[:], keyID)
+	return k, nil
+}

@@ -1,0 +1,60 @@
+// Package postgres opens tact's PostgreSQL store, for shops that outgrow one
+// machine: several tact nodes may share one database. Ledger appends are
+// serialised by a row lock on the ledger head; everything else runs
+// concurrently.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/pressly/goose/v3"
+
+	"github.com/tact-cdp/tact/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Open connects to url, migrates, and returns the store.
+func Open(ctx context.Context, url string) (*store.DB, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(32)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: connecting: %w", err)
+	}
+	sub, _ := fs.Sub(migrations, "migrations")
+	if err := store.Migrate(ctx, db, goose.DialectPostgres, sub, true); err != nil {
+		db.Close()
+		return nil, err
+	}
+	d := store.Dialect{
+		Name:           "postgres",
+		Dollar:         true,
+		LockLedgerHead: "SELECT size FROM ledger_head WHERE id = 1 FOR UPDATE",
+		Retryable:      retryable,
+	}
+	return store.New(d, db, db, store.Options{Writers: 4, MaxBatch: 256}), nil
+}
+
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "40001", "40P01": // serialization_failure, deadlock_detected
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,103 @@
+// Package sqlite opens tact's embedded store: a SQLite database file in the
+// data directory, in WAL mode with synchronous=FULL so that a committed write
+// survives power loss, one writer connection (with group commit in package
+// store) and a pool of read-only connections.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/tact-cdp/tact/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// FileName is the database file inside the data directory.
+const FileName = "tact.db"
+
+// dsn sets pragmas in the order PocketBase does: busy_timeout first so that
+// the others wait for a lock instead of failing, then WAL, synchronous FULL,
+// foreign keys, and secure_delete so erased rows are overwritten.
+func dsn(path string, readOnly bool) string {
+	v := url.Values{}
+	v.Add("_pragma", "busy_timeout(10000)")
+	v.Add("_pragma", "journal_mode(WAL)")
+	v.Add("_pragma", "synchronous(FULL)")
+	v.Add("_pragma", "foreign_keys(ON)")
+	v.Add("_pragma", "secure_delete(ON)")
+	if readOnly {
+		v.Add("_pragma", "query_only(ON)")
+	} else {
+		v.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + v.Encode()
+}
+
+// Open opens (creating and migrating when needed) the store in dir.
+func Open(ctx context.Context, dir string) (*store.DB, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("sqlite: creating the data directory: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	write, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
+	}
+	sub, _ := fs.Sub(migrations, "migrations")
+	if err := store.Migrate(ctx, write, goose.DialectSQLite3, sub, false); err != nil {
+		write.Close()
+		return nil, err
+	}
+	read, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	n := max(4, runtime.NumCPU()*2)
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	d := store.Dialect{
+		Name:           "sqlite",
+		LockLedgerHead: "SELECT size FROM ledger_head WHERE id = 1",
+		Retryable:      retryable,
+	}
+	checkpoint := func() error {
+		// Fold the WAL into the main file so erased data leaves the log too.
+		_, err := write.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+		return err
+	}
+	return store.New(d, write, read, store.Options{Writers: 1, MaxBatch: 512}, checkpoint), nil
+}
+
+func retryable(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return true
+		}
+	}
+	return false
+}

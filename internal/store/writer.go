@@ -1,0 +1,183 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/tact-cdp/tact/internal/ledger"
+)
+
+// writeReq is one caller's unit of work waiting for a batch.
+type writeReq struct {
+	ctx  context.Context
+	fn   func(*Tx) error
+	done chan error
+}
+
+// WriteTx runs fn in a write transaction shared with other concurrent
+// writes (group commit) and returns once that transaction is durably
+// committed, or fn's own error (its changes rolled back to a savepoint without
+// disturbing the others).
+func (db *DB) WriteTx(ctx context.Context, fn func(*Tx) error) error {
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	db.mu.RLock()
+	if db.closed {
+		db.mu.RUnlock()
+		return errClosed()
+	}
+	db.queue <- req
+	db.mu.RUnlock()
+	// The write may already be in a transaction: wait for its outcome even if
+	// ctx ends, so that "no answer" never hides "committed".
+	return <-req.done
+}
+
+func (db *DB) writer() {
+	defer db.wg.Done()
+	batch := make([]*writeReq, 0, db.opts.MaxBatch)
+	for first := range db.queue {
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < db.opts.MaxBatch {
+			select {
+			case r, ok := <-db.queue:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		db.commitBatch(batch)
+	}
+}
+
+// commitBatch runs a batch in one transaction, retrying the whole batch when
+// the engine reports contention.
+func (db *DB) commitBatch(batch []*writeReq) {
+	results := make([]error, len(batch))
+	var err error
+	for attempt := 0; ; attempt++ {
+		err = db.tryBatch(batch, results)
+		if err == nil || db.dialect.Retryable == nil || !db.dialect.Retryable(err) || attempt >= 20 {
+			break
+		}
+		time.Sleep(time.Duration(attempt+1) * 2 * time.Millisecond)
+	}
+	for i, r := range batch {
+		if err != nil && results[i] == nil {
+			r.done <- fmt.Errorf("store: committing: %w", err)
+			continue
+		}
+		r.done <- results[i]
+	}
+}
+
+func (db *DB) tryBatch(batch []*writeReq, results []error) error {
+	ctx := context.Background()
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	tx := &Tx{db: db, tx: sqlTx, ledgerSize: -1, newHashes: map[int64]ledger.Hash{}}
+	single := len(batch) == 1
+	for i, r := range batch {
+		results[i] = nil
+		if err := r.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		if single {
+			if err := r.fn(tx); err != nil {
+				sqlTx.Rollback()
+				results[i] = err
+				if db.dialect.Retryable != nil && db.dialect.Retryable(err) {
+					return err
+				}
+				return nil
+			}
+			continue
+		}
+		snap := tx.snapshot()
+		if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+			sqlTx.Rollback()
+			return err
+		}
+		if err := r.fn(tx); err != nil {
+			if db.dialect.Retryable != nil && db.dialect.Retryable(err) {
+				sqlTx.Rollback()
+				return err
+			}
+			if _, rerr := sqlTx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT w"); rerr != nil {
+				sqlTx.Rollback()
+				return rerr
+			}
+			tx.restore(snap)
+			results[i] = err
+		}
+		if _, err := sqlTx.ExecContext(ctx, "RELEASE SAVEPOINT w"); err != nil {
+			sqlTx.Rollback()
+			return err
+		}
+	}
+	if err := tx.finish(ctx); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return err
+	}
+	db.hashes.put(tx.newHashes)
+	return nil
+}
+
+// Tx is a write transaction shared by a batch of writes.
+type Tx struct {
+	db *DB
+	tx *sql.Tx
+	// ledger state of this batch: the size once read under lock (-1 before),
+	// and the hashes written so far.
+	ledgerSize  int64
+	sizeChanged bool
+	newHashes   map[int64]ledger.Hash
+	added       []int64
+}
+
+type txSnapshot struct {
+	size    int64
+	changed bool
+	added   int
+}
+
+func (t *Tx) snapshot() txSnapshot {
+	return txSnapshot{size: t.ledgerSize, changed: t.sizeChanged, added: len(t.added)}
+}
+
+func (t *Tx) restore(s txSnapshot) {
+	for _, i := range t.added[s.added:] {
+		delete(t.newHashes, i)
+	}
+	t.added = t.added[:s.added]
+	t.ledgerSize, t.sizeChanged = s.size, s.changed
+}
+
+// finish writes the batch's ledger head.
+func (t *Tx) finish(ctx context.Context) error {
+	if !t.sizeChanged {
+		return nil
+	}
+	_, err := t.tx.ExecContext(ctx, t.db.q("UPDATE ledger_head SET size = ? WHERE id = 1"), t.ledgerSize)
+	return err
+}
+
+func (t *Tx) exec(ctx context.Context, query string, args ...any) error {
+	_, err := t.tx.ExecContext(ctx, t.db.q(query), args...)
+	return err
+}
+
+func (t *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.db.q(query), args...)
+}
