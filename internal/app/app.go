@@ -83,7 +83,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := wire(ctx, cfg, db, root, m)
+	a, err := New(ctx, cfg, db, root, m)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -108,7 +108,12 @@ func loadRoot(cfg Config) (vault.RootSecret, bool, error) {
 	return vault.LoadOrCreateRootSecret(filepath.Join(cfg.DataDir, "root.key"))
 }
 
-func wire(ctx context.Context, cfg Config, db *store.DB, root vault.RootSecret, m *datamap.Map) (*App, error) {
+// New wires tact's services over an open store. Open calls it; tests call it
+// with a store of their choosing.
+func New(ctx context.Context, cfg Config, db *store.DB, root vault.RootSecret, m *datamap.Map) (*App, error) {
+	if cfg.TokenTTL == 0 {
+		cfg.TokenTTL = 24 * time.Hour
+	}
 	kekVersion := 1
 	if v, err := db.Meta(ctx, "vault.kek_version"); err == nil {
 		kekVersion, _ = strconv.Atoi(v)

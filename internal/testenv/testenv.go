@@ -1,0 +1,127 @@
+// Package testenv gives tests the real components they run against: a
+// SQLite store in a temp dir and, when TACT_TEST_POSTGRES_URL is set, a fresh
+// PostgreSQL database. Without PostgreSQL such tests skip with a message,
+// except under CI=true, where a missing component fails the test so that CI
+// always runs them.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite"
+
+	"github.com/tact-cdp/tact/internal/store"
+	"github.com/tact-cdp/tact/internal/store/postgres"
+	"github.com/tact-cdp/tact/internal/store/sqlite"
+)
+
+// CI reports whether the tests run in CI, where nothing may be skipped for a
+// missing component.
+func CI() bool { return os.Getenv("CI") == "true" }
+
+// SkipOrFail skips the test with why, or fails it under CI.
+func SkipOrFail(t testing.TB, why string) {
+	t.Helper()
+	if CI() {
+		t.Fatalf("%s (CI=true: this test must run)", why)
+	}
+	t.Skip(why)
+}
+
+// PostgresURL returns the URL of a fresh, empty PostgreSQL database that is
+// dropped when the test ends.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv("TACT_TEST_POSTGRES_URL")
+	if base == "" {
+		SkipOrFail(t, "PostgreSQL tests need TACT_TEST_POSTGRES_URL (bash .ci/run sets it up)")
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatalf("postgres: %v", err)
+	}
+	defer admin.Close()
+	var b [6]byte
+	rand.Read(b[:])
+	name := "tact_t_" + hex.EncodeToString(b[:])
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		SkipOrFail(t, "cannot create a PostgreSQL test database at TACT_TEST_POSTGRES_URL: "+err.Error())
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("TACT_TEST_POSTGRES_URL: %v", err)
+	}
+	u.Path = "/" + name
+	t.Cleanup(func() {
+		a, err := sql.Open("pgx", base)
+		if err != nil {
+			return
+		}
+		defer a.Close()
+		a.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+	})
+	return u.String()
+}
+
+// Instance is one opened store for a test.
+type Instance struct {
+	DB *store.DB
+	// Args are the --data/--database flags that reach the same store from a
+	// command.
+	Args []string
+	// Exec runs raw SQL on the store behind tact's back (to tamper with it).
+	Exec func(query string, args ...any)
+	// Dollar reports whether raw SQL uses $1 placeholders.
+	Dollar bool
+}
+
+// Store is a way to open a store for a test.
+type Store struct {
+	Name string
+	New  func(t testing.TB) Instance
+}
+
+// Stores lists both implementations; run a test table against each.
+func Stores() []Store {
+	return []Store{
+		{Name: "sqlite", New: func(t testing.TB) Instance {
+			dir := t.TempDir()
+			db, err := sqlite.Open(context.Background(), dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return Instance{DB: db, Args: []string{"--data", dir}, Exec: rawExec(t, "sqlite", "file:"+dir+"/"+sqlite.FileName+"?_pragma=busy_timeout(10000)")}
+		}},
+		{Name: "postgres", New: func(t testing.TB) Instance {
+			u := PostgresURL(t)
+			db, err := postgres.Open(context.Background(), u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return Instance{DB: db, Args: []string{"--data", t.TempDir(), "--database", u}, Exec: rawExec(t, "pgx", u), Dollar: true}
+		}},
+	}
+}
+
+func rawExec(t testing.TB, driver, dsn string) func(string, ...any) {
+	return func(q string, args ...any) {
+		t.Helper()
+		db, err := sql.Open(driver, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec(q, args...); err != nil {
+			t.Fatalf("raw SQL %q: %v", q, err)
+		}
+	}
+}
