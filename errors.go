@@ -9,15 +9,15 @@ import (
 
 // Application error codes.
 const (
-	EINVALID      = "invalid"       // the input is wrong; the message says how
-	ENOTFOUND     = "not_found"     // the thing asked for does not exist
-	ECONFLICT     = "conflict"      // the input clashes with what exists
-	EUNAUTHORIZED = "unauthorized"  // no or bad credential
-	EFORBIDDEN    = "forbidden"     // the credential may not do this
-	ETOOLARGE     = "too_large"     // the request is over its size limit
-	ERATELIMITED  = "rate_limited"  // slow down
-	EUNAVAILABLE  = "unavailable"   // shutting down or not ready
-	EINTERNAL     = "internal"      // our fault; the cause is logged, not shown
+	EINVALID      = "invalid"      // the input is wrong; the message says how
+	ENOTFOUND     = "not_found"    // the thing asked for does not exist
+	ECONFLICT     = "conflict"     // the input clashes with what exists
+	EUNAUTHORIZED = "unauthorized" // no or bad credential
+	EFORBIDDEN    = "forbidden"    // the credential may not do this
+	ETOOLARGE     = "too_large"    // the request is over its size limit
+	ERATELIMITED  = "rate_limited" // slow down
+	EUNAVAILABLE  = "unavailable"  // shutting down or not ready
+	EINTERNAL     = "internal"     // our fault; the cause is logged, not shown
 )
 
 // Error is an error with a code and a message safe to show to the caller.
@@ -27,7 +27,9 @@ type Error struct {
 	Message string
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("tact error: code=%s message=%s", e.Code, e.Message) }
+func (e *Error) Error() string {
+	return fmt.Sprintf("tact error: code=%s message=%s", e.Code, e.Message)
+}
 
 // Errorf returns an *Error with a formatted message.
 func Errorf(code, format string, args ...any) *Error {

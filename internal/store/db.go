@@ -51,14 +51,14 @@ type DB struct {
 	read    *sql.DB // reads
 	opts    Options
 
-	queue    chan *writeReq
-	closing  chan struct{}
-	wg       sync.WaitGroup
-	mu       sync.RWMutex // guards closed against sends on a closed queue
-	closed   bool
-	rebinds  sync.Map
-	hashes   *hashCache
-	onClose  []func() error
+	queue   chan *writeReq
+	closing chan struct{}
+	wg      sync.WaitGroup
+	mu      sync.RWMutex // guards closed against sends on a closed queue
+	closed  bool
+	rebinds sync.Map
+	hashes  *hashCache
+	onClose []func() error
 }
 
 // New wraps open connections. The dialect packages call it after migrating.
