@@ -117,15 +117,6 @@ func (s *Service) Record(ctx context.Context, caller Caller, req Request) (*Resu
 	pol := s.Policy()
 	now := s.Now().UTC().Truncate(time.Microsecond)
 
-	if !ClientMethod(req.Method) {
-		return nil, tact.Errorf(tact.EINVALID, "method must be one of banner, privacy_center, api, import, gpc")
-	}
-	if req.Method == MethodImport && !caller.Server {
-		return nil, tact.Errorf(tact.EFORBIDDEN, "only a server key may import decisions")
-	}
-	if req.Method == MethodGPC {
-		req.GPC = true
-	}
 	if req.NoticeVersion == "" {
 		return nil, tact.Errorf(tact.EINVALID, "noticeVersion is required")
 	}
@@ -135,35 +126,12 @@ func (s *Service) Record(ctx context.Context, caller Caller, req Request) (*Resu
 	} else if err != nil {
 		return nil, err
 	}
-	if len(req.Choices) == 0 && !req.GPC {
-		return nil, tact.Errorf(tact.EINVALID, "choices must decide at least one purpose")
+	grants, err := checkRequest(&req, notice)
+	if err != nil {
+		return nil, err
 	}
-	grants, separate := 0, ""
-	for id, granted := range req.Choices {
-		rule, ok := notice.Purposes[id]
-		if !ok {
-			return nil, tact.Errorf(tact.EINVALID, "choices names an unknown purpose %q", truncate(id, 40))
-		}
-		if rule.Required && !granted {
-			return nil, tact.Errorf(tact.EINVALID, "%s processing cannot be refused", id)
-		}
-		if granted && !rule.Required {
-			grants++
-			if rule.SeparateConsent {
-				separate = id
-			}
-		}
-	}
-	if separate != "" && grants > 1 {
-		return nil, tact.Errorf(tact.EINVALID, "%s needs separate consent: grant it in a decision of its own, not together with other purposes", separate)
-	}
-	if len(req.Evidence) > MaxEvidenceEntries {
-		return nil, tact.Errorf(tact.EINVALID, "evidence has more than %d entries", MaxEvidenceEntries)
-	}
-	for k, v := range req.Evidence {
-		if k == "" || len(k) > MaxEvidenceLen || len(v) > MaxEvidenceLen {
-			return nil, tact.Errorf(tact.EINVALID, "evidence keys and values must be 1 to %d bytes", MaxEvidenceLen)
-		}
+	if req.Method == MethodImport && !caller.Server {
+		return nil, tact.Errorf(tact.EFORBIDDEN, "only a server key may import decisions")
 	}
 
 	// Identifiers, normalised and pseudonymised.
@@ -468,18 +436,9 @@ func (s *Service) joinSubjects(ctx context.Context, tx Tx, ids []*identifier, no
 // the subject's data key, the commitment, and the ledger leaf.
 func (s *Service) appendReceipt(ctx context.Context, tx Tx, pol *Policy, notice NoticeRecord, subj *Subject, refs []SubjectRef,
 	choices map[string]bool, method Method, authority Authority, gpc bool, req Request, now time.Time) (string, int64, error) {
-	id := NewReceiptID()
-	decisions, next := pol.Apply(subj.State, Flags{Minor: subj.Minor, GPC: gpc}, choices, notice.Purposes, id, method, now)
+	r, next := buildReceipt(pol, notice, *subj, refs, choices, method, authority, gpc, req, NewReceiptID(), now)
 	subj.State = next
-	r := Receipt{
-		Schema: ReceiptSchema, ID: id, Timestamp: now, Controller: pol.Controller,
-		NoticeVersion: notice.Version, Language: req.Locale, Jurisdiction: pol.Regime,
-		Method: method, Authority: authority, GPC: gpc, Subjects: refs, Purposes: decisions,
-		Expires: pol.ValidUntil(now), Evidence: req.Evidence,
-	}
-	if method == MethodGPC {
-		r.Evidence = nil
-	}
+	id := r.ID
 	body := r.Canonical()
 	key, err := tx.SubjectKey(ctx, subj.ID)
 	if err != nil {
@@ -578,3 +537,68 @@ func truncate(s string, n int) string {
 }
 
 var _ = errors.New
+
+// checkRequest validates a decision against the notice it cites and returns
+// the number of purposes it grants. It needs no storage.
+func checkRequest(req *Request, notice NoticeRecord) (int, error) {
+	if !ClientMethod(req.Method) {
+		return 0, tact.Errorf(tact.EINVALID, "method must be one of banner, privacy_center, api, import, gpc")
+	}
+	if req.Method == MethodGPC {
+		req.GPC = true
+	}
+	if len(req.Choices) == 0 && !req.GPC {
+		return 0, tact.Errorf(tact.EINVALID, "choices must decide at least one purpose")
+	}
+	grants, separate := 0, ""
+	for id, granted := range req.Choices {
+		rule, ok := notice.Purposes[id]
+		if !ok {
+			return 0, tact.Errorf(tact.EINVALID, "choices names an unknown purpose %q", truncate(id, 40))
+		}
+		if rule.Required && !granted {
+			return 0, tact.Errorf(tact.EINVALID, "%s processing cannot be refused", id)
+		}
+		if granted && !rule.Required {
+			grants++
+			if rule.SeparateConsent {
+				separate = id
+			}
+		}
+	}
+	if separate != "" && grants > 1 {
+		return 0, tact.Errorf(tact.EINVALID, "%s needs separate consent: grant it in a decision of its own, not together with other purposes", separate)
+	}
+	if len(req.Evidence) > MaxEvidenceEntries {
+		return 0, tact.Errorf(tact.EINVALID, "evidence has more than %d entries", MaxEvidenceEntries)
+	}
+	for k, v := range req.Evidence {
+		if k == "" || len(k) > MaxEvidenceLen || len(v) > MaxEvidenceLen {
+			return 0, tact.Errorf(tact.EINVALID, "evidence keys and values must be 1 to %d bytes", MaxEvidenceLen)
+		}
+	}
+
+	if len(req.Locale) > MaxLocaleLen {
+		return 0, tact.Errorf(tact.EINVALID, "locale is not a language tag")
+	}
+	return grants, nil
+}
+
+// buildReceipt is the receipt a decision makes, and the subject's next state.
+func buildReceipt(pol *Policy, notice NoticeRecord, subj Subject, refs []SubjectRef, choices map[string]bool,
+	method Method, authority Authority, gpc bool, req Request, id string, now time.Time) (Receipt, State) {
+	decisions, next := pol.Apply(subj.State, Flags{Minor: subj.Minor, GPC: gpc}, choices, notice.Purposes, id, method, now)
+	r := Receipt{
+		Schema: ReceiptSchema, ID: id, Timestamp: now, Controller: pol.Controller,
+		NoticeVersion: notice.Version, Language: req.Locale, Jurisdiction: pol.Regime,
+		Method: method, Authority: authority, GPC: gpc, Subjects: refs, Purposes: decisions,
+		Expires: pol.ValidUntil(now), Evidence: req.Evidence,
+	}
+	if method == MethodGPC {
+		r.Evidence = nil
+	}
+	return r, next
+}
+
+// Store is the service's store (for tools and tests).
+func (s *Service) Store() Store { return s.store }

@@ -9,24 +9,7 @@ import (
 	"github.com/tact-cdp/tact"
 	"github.com/tact-cdp/tact/internal/auth"
 	"github.com/tact-cdp/tact/internal/consent"
-	"github.com/tact-cdp/tact/internal/strictjson"
 )
-
-// consentBody is POST /v1/consent (DESIGN 5.2).
-type consentBody struct {
-	WriteKey      string            `json:"writeKey"`
-	AnonymousID   string            `json:"anonymousId"`
-	UserID        string            `json:"userId"`
-	UserHash      string            `json:"userHash"`
-	Email         string            `json:"email"`
-	SubjectToken  string            `json:"subjectToken"`
-	NoticeVersion string            `json:"noticeVersion"`
-	Choices       map[string]bool   `json:"choices"`
-	Method        string            `json:"method"`
-	GPC           bool              `json:"gpc"`
-	Evidence      map[string]string `json:"evidence"`
-	Locale        string            `json:"locale"`
-}
 
 type consentAnswer struct {
 	ReceiptID    *string                        `json:"receiptId"`
@@ -42,8 +25,8 @@ func (s *Server) postConsent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var body consentBody
-	if err := strictjson.Decode(raw, &body); err != nil {
+	body, err := consent.DecodePayload(raw)
+	if err != nil {
 		return tact.Errorf(tact.EINVALID, "%v", err)
 	}
 	p, headerToken, err := s.writeCredential(r, body.WriteKey)
@@ -51,24 +34,14 @@ func (s *Server) postConsent(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.allowOrigin(w, r, &p)
-	token := body.SubjectToken
-	if token == "" {
-		token = headerToken
-	}
+	token := headerToken
 	if token == "" {
 		if c, err := r.Cookie(subjectCookie); err == nil {
 			token = c.Value
 		}
 	}
-	if len(body.Locale) > 35 {
-		return tact.Errorf(tact.EINVALID, "locale is not a language tag")
-	}
-	res, err := s.Consent.Record(r.Context(), consent.Caller{Server: p.Kind == auth.KindServer, KeyID: p.ID}, consent.Request{
-		AnonymousID: body.AnonymousID, UserID: body.UserID, UserHash: body.UserHash, Email: body.Email,
-		SubjectToken: token, NoticeVersion: body.NoticeVersion, Choices: body.Choices,
-		Method: consent.Method(body.Method), GPC: body.GPC || r.Header.Get("Sec-GPC") == "1",
-		Evidence: body.Evidence, Locale: body.Locale,
-	})
+	res, err := s.Consent.Record(r.Context(), consent.Caller{Server: p.Kind == auth.KindServer, KeyID: p.ID},
+		body.Request(r.Header.Get("Sec-GPC") == "1", token))
 	if err != nil {
 		return err
 	}
