@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/schollz/progressbar/v3"
+
 	"github.com/tact-cdp/tact/internal/auth"
 )
 
@@ -20,7 +22,7 @@ func runTokens(ctx context.Context, env *Env, args []string) error {
 // secret alone on stdout (it is shown only once); list never prints secrets.
 func runCredentials(ctx context.Context, env *Env, args []string, admin bool) error {
 	name := "keys"
-	synopsis := "keys create --kind write|server|userhash [--name NAME] [--origin URL …] | keys list | keys revoke ID"
+	synopsis := "keys create --kind write|server|userhash [--name NAME] [--origin URL …] | keys list | keys revoke ID | keys rotate-kek"
 	if admin {
 		name = "tokens"
 		synopsis = "tokens create --role " + strings.Join(auth.Roles, "|") + " [--name NAME] | tokens list | tokens revoke ID"
@@ -64,6 +66,26 @@ func runCredentials(ctx context.Context, env *Env, args []string, admin bool) er
 		}
 		fmt.Fprintln(env.Stdout, secret)
 		fmt.Fprintf(env.Stderr, "created %s %s; the secret above is shown only this once\n", describeKind(k, *role), c.ID)
+	case "rotate-kek":
+		if admin {
+			return usageErr("usage: tact keys rotate-kek")
+		}
+		a, err := sf.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		bar := progressbar.NewOptions64(-1, progressbar.OptionSetWriter(env.Stderr), progressbar.OptionSetDescription("re-wrapping data keys"),
+			progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+		version, err := a.RotateKEK(ctx, func(done, total int64) {
+			bar.ChangeMax64(total)
+			bar.Set64(done)
+		})
+		bar.Finish()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "key-encryption key is now local-v%d; every data key is re-wrapped (restart running servers so new keys use it)\n", version)
 	case "list":
 		a, err := sf.open(ctx)
 		if err != nil {

@@ -49,7 +49,7 @@ func FuzzConsentPayload(f *testing.F) {
 		if len(choices) == 0 {
 			return Receipt{}, false
 		}
-		r, _ := buildReceipt(pol, notice, Subject{State: State{}}, refs, choices, req.Method, AuthorityBrowser, req.GPC, req, "rc_"+"aaaaaaaaaaaaaaaaaaaaaaaaaa", now)
+		r, _ := buildReceipt(pol, notice, Subject{State: State{}}, refs, choices, req.Method, AuthorityBrowser, req.GPC, req, "rc_"+"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", now)
 		return r, true
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -90,9 +90,9 @@ func FuzzReceiptCanonical(f *testing.F) {
 	notice := fuzzNotice(pol)
 	r, _ := buildReceipt(pol, notice, Subject{State: State{}}, []SubjectRef{{Kind: "user_id", Pseudonym: "ab"}, {Kind: "anonymous_id", Pseudonym: "cd"}},
 		map[string]bool{"analytics": true, "marketing_email": true}, MethodBanner, AuthorityServer, false,
-		Request{Locale: "en", Evidence: map[string]string{"z": "1", "a": "2"}}, "rc_bbbbbbbbbbbbbbbbbbbbbbbbbb", time.Date(2026, 1, 31, 23, 59, 59, 123456789, time.UTC))
+		Request{Locale: "en", Evidence: map[string]string{"z": "1", "a": "2"}}, "rc_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", time.Date(2026, 1, 31, 23, 59, 59, 123456789, time.UTC))
 	f.Add(r.Canonical())
-	f.Add([]byte(`{"schema":"tact-receipt/1","receiptId":"rc_aaaaaaaaaaaaaaaaaaaaaaaaaa","timestamp":"2026-01-01T01:00:00+01:00","controller":"x","noticeVersion":"v","language":"","jurisdiction":"opt_in","method":"api","authority":"server_key","gpc":false,"subjects":[{"kind":"b","pseudonym":"2"},{"kind":"a","pseudonym":"1"}],"purposes":[{"id":"b","version":"1","legalBasis":"consent","granted":false},{"id":"a","version":"1","legalBasis":"consent","granted":true}],"expires":"2027-01-01T00:00:00Z"}`))
+	f.Add([]byte(`{"schema":"tact-receipt/1","receiptId":"rc_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","timestamp":"2026-01-01T01:00:00+01:00","controller":"x","noticeVersion":"v","language":"","jurisdiction":"opt_in","method":"api","authority":"server_key","gpc":false,"subjects":[{"kind":"b","pseudonym":"2"},{"kind":"a","pseudonym":"1"}],"purposes":[{"id":"b","version":"1","legalBasis":"consent","granted":false},{"id":"a","version":"1","legalBasis":"consent","granted":true}],"expires":"2027-01-01T00:00:00Z"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r1, err := ParseReceipt(data)
 		if err != nil {

@@ -213,7 +213,7 @@ func (r Receipt) GrantedPurposes() []string {
 }
 
 func validReceiptID(id string) bool {
-	if !strings.HasPrefix(id, "rc_") || len(id) != 3+26 {
+	if !strings.HasPrefix(id, "rc_") || len(id) != 3+32 {
 		return false
 	}
 	for _, c := range id[3:] {

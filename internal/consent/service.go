@@ -203,9 +203,16 @@ func (s *Service) Record(ctx context.Context, caller Caller, req Request) (*Resu
 		anonFromToken = true
 	}
 
+	// Crypto work stays outside the shared write transaction: a data key
+	// for the subject this decision may create is made beforehand.
+	keyID, dk, wrapped, err := s.vault.NewDataKey(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("creating a data key: %w", err)
+	}
+	fresh := &freshKey{StoredKey{ID: keyID, Wrapped: wrapped}, dk}
 	err = s.store.Write(ctx, func(tx Tx) error {
 		*res = Result{AnonymousID: res.AnonymousID}
-		return s.record(ctx, tx, pol, notice, caller, req, now, claims, anon, anonFromToken, user, email, userHashOK, grants, res)
+		return s.record(ctx, tx, pol, notice, caller, req, now, claims, anon, anonFromToken, user, email, userHashOK, grants, fresh, res)
 	})
 	if err != nil {
 		return nil, err
@@ -215,7 +222,7 @@ func (s *Service) Record(ctx context.Context, caller Caller, req Request) (*Resu
 
 func (s *Service) record(ctx context.Context, tx Tx, pol *Policy, notice NoticeRecord, caller Caller, req Request,
 	now time.Time, claims *subjecttoken.Claims, anon *identifier, anonFromToken bool, user, email *identifier,
-	userHashOK bool, grants int, res *Result) error {
+	userHashOK bool, grants int, fresh *freshKey, res *Result) error {
 
 	ids := []*identifier{}
 	for _, id := range []*identifier{user, email, anon} {
@@ -262,14 +269,14 @@ func (s *Service) record(ctx context.Context, tx Tx, pol *Policy, notice NoticeR
 	linkOK := caller.Server || (userHashOK && (anon == nil || anonNew || anonProven))
 	var targets []target
 	if linkOK || len(ids) == 1 {
-		t, err := s.joinSubjects(ctx, tx, ids, now)
+		t, err := s.joinSubjects(ctx, tx, ids, fresh, now)
 		if err != nil {
 			return err
 		}
 		targets = append(targets, t)
 	} else {
 		for _, id := range ids {
-			t, err := s.joinSubjects(ctx, tx, []*identifier{id}, now)
+			t, err := s.joinSubjects(ctx, tx, []*identifier{id}, nil, now)
 			if err != nil {
 				return err
 			}
@@ -301,7 +308,7 @@ func (s *Service) record(ctx context.Context, tx Tx, pol *Policy, notice NoticeR
 			if subj.GPCAt.IsZero() || len(gpcChoices) > 0 {
 				subj.GPCAt = now
 				if len(gpcChoices) > 0 {
-					id, idx, err := s.appendReceipt(ctx, tx, pol, notice, &subj, t.refs, gpcChoices, MethodGPC, AuthorityAnyone, true, req, now)
+					id, idx, err := s.appendReceipt(ctx, tx, pol, notice, &subj, &t, t.refs, gpcChoices, MethodGPC, AuthorityAnyone, true, req, now)
 					if err != nil {
 						return err
 					}
@@ -323,7 +330,7 @@ func (s *Service) record(ctx context.Context, tx Tx, pol *Policy, notice NoticeR
 			if method == MethodGPC {
 				method = MethodBanner
 			}
-			id, idx, err := s.appendReceipt(ctx, tx, pol, notice, &subj, t.refs, choices, method, authority, req.GPC, req, now)
+			id, idx, err := s.appendReceipt(ctx, tx, pol, notice, &subj, &t, t.refs, choices, method, authority, req.GPC, req, now)
 			if err != nil {
 				return err
 			}
@@ -332,7 +339,11 @@ func (s *Service) record(ctx context.Context, tx Tx, pol *Policy, notice NoticeR
 				res.ReceiptID, res.LeafIndex = id, idx
 			}
 		}
-		if err := tx.SaveSubject(ctx, subj); err != nil {
+		if t.isNew {
+			if err := tx.CreateSubject(ctx, subj, *t.key); err != nil {
+				return err
+			}
+		} else if err := tx.SaveSubject(ctx, subj); err != nil {
 			return err
 		}
 		if i == 0 {
@@ -351,9 +362,9 @@ func (s *Service) record(ctx context.Context, tx Tx, pol *Policy, notice NoticeR
 		gen := uint32(1)
 		if anon.existing != nil {
 			gen = anon.existing.TokenGen + 1
-		}
-		if err := tx.SetTokenGen(ctx, anon.p, gen); err != nil {
-			return err
+			if err := tx.SetTokenGen(ctx, anon.p, gen); err != nil {
+				return err
+			}
 		}
 		tok, c := s.tokens.Issue(anon.p, gen)
 		res.SubjectToken, res.TokenExpires = tok, c.Expires
@@ -364,6 +375,15 @@ func (s *Service) record(ctx context.Context, tx Tx, pol *Policy, notice NoticeR
 type target struct {
 	subject Subject
 	refs    []SubjectRef
+	isNew   bool          // created by this decision: inserted when saved
+	key     *StoredKey    // the new subject's data key
+	dk      vault.DataKey // and its unwrapped form, so sealing needs no lookup
+}
+
+// freshKey is a data key made ahead of the transaction.
+type freshKey struct {
+	stored StoredKey
+	dk     vault.DataKey
 }
 
 // joinSubjects finds or creates the one subject the identifiers belong to,
@@ -371,7 +391,7 @@ type target struct {
 // another subject brings that subject along (the stricter state winning),
 // unless that subject is another registered user, in which case only the
 // identifier moves so that two people are never merged.
-func (s *Service) joinSubjects(ctx context.Context, tx Tx, ids []*identifier, now time.Time) (target, error) {
+func (s *Service) joinSubjects(ctx context.Context, tx Tx, ids []*identifier, fresh *freshKey, now time.Time) (target, error) {
 	var t target
 	var survivor *Subject
 	for _, id := range ids { // user, email, anon order: the user's subject survives
@@ -386,20 +406,27 @@ func (s *Service) joinSubjects(ctx context.Context, tx Tx, ids []*identifier, no
 	}
 	if survivor == nil {
 		subj := Subject{ID: NewSubjectID(), CreatedAt: now, State: State{}}
-		keyID, _, wrapped, err := s.vault.NewDataKey(ctx)
-		if err != nil {
-			return t, fmt.Errorf("creating a data key: %w", err)
+		fk := fresh
+		if fk == nil {
+			keyID, dk, wrapped, err := s.vault.NewDataKey(ctx)
+			if err != nil {
+				return t, fmt.Errorf("creating a data key: %w", err)
+			}
+			fk = &freshKey{StoredKey{ID: keyID, Wrapped: wrapped}, dk}
 		}
-		if err := tx.CreateSubject(ctx, subj, StoredKey{ID: keyID, Wrapped: wrapped}); err != nil {
-			return t, err
-		}
+		t.isNew, t.key, t.dk = true, &fk.stored, fk.dk
 		survivor = &subj
 	}
 	for _, id := range ids {
 		t.refs = append(t.refs, SubjectRef{Kind: string(id.kind), Pseudonym: id.ledgerP.String()})
 		switch {
 		case id.existing == nil:
-			if err := tx.AddIdentity(ctx, Identity{Pseudonym: id.p, Kind: id.kind, SubjectID: survivor.ID, CreatedAt: now}); err != nil {
+			// A new browser's first token is generation 1.
+			gen := uint32(0)
+			if id.kind == vault.KindAnonymousID {
+				gen = 1
+			}
+			if err := tx.AddIdentity(ctx, Identity{Pseudonym: id.p, Kind: id.kind, SubjectID: survivor.ID, TokenGen: gen, CreatedAt: now}); err != nil {
 				return t, err
 			}
 		case id.existing.SubjectID == survivor.ID:
@@ -434,19 +461,21 @@ func (s *Service) joinSubjects(ctx context.Context, tx Tx, ids []*identifier, no
 
 // appendReceipt writes one receipt: canonical body, a fresh salt sealed under
 // the subject's data key, the commitment, and the ledger leaf.
-func (s *Service) appendReceipt(ctx context.Context, tx Tx, pol *Policy, notice NoticeRecord, subj *Subject, refs []SubjectRef,
+func (s *Service) appendReceipt(ctx context.Context, tx Tx, pol *Policy, notice NoticeRecord, subj *Subject, t *target, refs []SubjectRef,
 	choices map[string]bool, method Method, authority Authority, gpc bool, req Request, now time.Time) (string, int64, error) {
 	r, next := buildReceipt(pol, notice, *subj, refs, choices, method, authority, gpc, req, NewReceiptID(), now)
 	subj.State = next
 	id := r.ID
 	body := r.Canonical()
-	key, err := tx.SubjectKey(ctx, subj.ID)
-	if err != nil {
-		return "", 0, err
-	}
-	dk, err := s.vault.UnwrapDataKey(ctx, key.ID, key.Wrapped)
-	if err != nil {
-		return "", 0, fmt.Errorf("opening the data key: %w", err)
+	dk := t.dk
+	if t.key == nil {
+		key, err := tx.SubjectKey(ctx, subj.ID)
+		if err != nil {
+			return "", 0, err
+		}
+		if dk, err = s.vault.UnwrapDataKey(ctx, key.ID, key.Wrapped); err != nil {
+			return "", 0, fmt.Errorf("opening the data key: %w", err)
+		}
 	}
 	salt := make([]byte, ledger.SaltSize)
 	rand.Read(salt)

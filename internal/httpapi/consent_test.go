@@ -352,7 +352,7 @@ func TestReceiptsVerifyWithProofs(t *testing.T) {
 		if code, _, _ := e.do("GET", "/v1/ledger/consistency?from=1&to=999", nil); code != 404 {
 			t.Errorf("consistency to a size that is no checkpoint: %d, want 404", code)
 		}
-		if code, _, _ := e.do("GET", "/v1/consent/receipts/rc_"+strings.Repeat("a", 26), nil); code != 404 {
+		if code, _, _ := e.do("GET", "/v1/consent/receipts/rc_"+strings.Repeat("a", 32), nil); code != 404 {
 			t.Errorf("unknown receipt: %d, want 404", code)
 		}
 	})

@@ -11,6 +11,19 @@ import (
 	"github.com/tact-cdp/tact/internal/vault"
 )
 
+// Queries on the consent hot path, prepared once on the write pool.
+const (
+	qIdentity       = "SELECT kind, subject_id, token_gen, created_at FROM identities WHERE pseudonym = ?"
+	qSubject        = "SELECT created_at, minor, gpc_at, state FROM subjects WHERE id = ?"
+	qSubjectHasKind = "SELECT COUNT(*) FROM identities WHERE subject_id = ? AND kind = ?"
+	qInsertSubject  = "INSERT INTO subjects (id, created_at, minor, gpc_at, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+	qInsertKey      = "INSERT INTO subject_keys (key_id, subject_id, kek, wrapped, created_at) VALUES (?, ?, ?, ?, ?)"
+	qInsertIdentity = "INSERT INTO identities (pseudonym, kind, subject_id, token_gen, created_at) VALUES (?, ?, ?, ?, ?)"
+	qSetTokenGen    = "UPDATE identities SET token_gen = ? WHERE pseudonym = ?"
+	qSaveSubject    = "UPDATE subjects SET minor = ?, gpc_at = ?, state = ?, updated_at = ? WHERE id = ?"
+	qSubjectKey     = "SELECT key_id, kek, wrapped FROM subject_keys WHERE subject_id = ? ORDER BY created_at DESC, key_id LIMIT 1"
+)
+
 // ConsentStore adapts DB to consent.Store.
 type ConsentStore struct{ db *DB }
 
@@ -70,7 +83,7 @@ func identity(ctx context.Context, db *DB, q queryer, p vault.Pseudonym) (consen
 	var kind string
 	var created int64
 	var gen int64
-	err := q.QueryRowContext(ctx, db.q("SELECT kind, subject_id, token_gen, created_at FROM identities WHERE pseudonym = ?"), p[:]).
+	err := q.QueryRowContext(ctx, db.q(qIdentity), p[:]).
 		Scan(&kind, &id.SubjectID, &gen, &created)
 	if err != nil {
 		if tact.ErrorCode(notFound(err, "")) == tact.ENOTFOUND {
@@ -86,7 +99,7 @@ func subject(ctx context.Context, db *DB, q queryer, id string) (consent.Subject
 	s := consent.Subject{ID: id}
 	var created, gpc int64
 	var state []byte
-	err := q.QueryRowContext(ctx, db.q("SELECT created_at, minor, gpc_at, state FROM subjects WHERE id = ?"), id).
+	err := q.QueryRowContext(ctx, db.q(qSubject), id).
 		Scan(&created, &s.Minor, &gpc, &state)
 	if err != nil {
 		return s, notFound(err, "subject")
@@ -114,7 +127,7 @@ func (t *Tx) Subject(ctx context.Context, id string) (consent.Subject, error) {
 // SubjectHasKind implements consent.Tx.
 func (t *Tx) SubjectHasKind(ctx context.Context, subjectID string, kind vault.Kind) (bool, error) {
 	var n int
-	err := t.queryRow(ctx, "SELECT COUNT(*) FROM identities WHERE subject_id = ? AND kind = ?", subjectID, string(kind)).Scan(&n)
+	err := t.queryRow(ctx, qSubjectHasKind, subjectID, string(kind)).Scan(&n)
 	return n > 0, err
 }
 
@@ -124,17 +137,17 @@ func (t *Tx) CreateSubject(ctx context.Context, s consent.Subject, key consent.S
 	if err != nil {
 		return err
 	}
-	if err := t.exec(ctx, "INSERT INTO subjects (id, created_at, minor, gpc_at, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+	if err := t.exec(ctx, qInsertSubject,
 		s.ID, micros(s.CreatedAt), s.Minor, micros(s.GPCAt), state, micros(s.CreatedAt)); err != nil {
 		return err
 	}
-	return t.exec(ctx, "INSERT INTO subject_keys (key_id, subject_id, kek, wrapped, created_at) VALUES (?, ?, ?, ?, ?)",
+	return t.exec(ctx, qInsertKey,
 		key.ID[:], s.ID, key.Wrapped.KEK, key.Wrapped.Blob, micros(s.CreatedAt))
 }
 
 // AddIdentity implements consent.Tx.
 func (t *Tx) AddIdentity(ctx context.Context, id consent.Identity) error {
-	return t.exec(ctx, "INSERT INTO identities (pseudonym, kind, subject_id, token_gen, created_at) VALUES (?, ?, ?, ?, ?)",
+	return t.exec(ctx, qInsertIdentity,
 		id.Pseudonym[:], string(id.Kind), id.SubjectID, int64(id.TokenGen), micros(id.CreatedAt))
 }
 
@@ -145,7 +158,7 @@ func (t *Tx) SetIdentitySubject(ctx context.Context, p vault.Pseudonym, subjectI
 
 // SetTokenGen implements consent.Tx.
 func (t *Tx) SetTokenGen(ctx context.Context, p vault.Pseudonym, gen uint32) error {
-	return t.exec(ctx, "UPDATE identities SET token_gen = ? WHERE pseudonym = ?", int64(gen), p[:])
+	return t.exec(ctx, qSetTokenGen, int64(gen), p[:])
 }
 
 // MergeSubjects implements consent.Tx.
@@ -168,7 +181,7 @@ func (t *Tx) SaveSubject(ctx context.Context, s consent.Subject) error {
 	if err != nil {
 		return err
 	}
-	return t.exec(ctx, "UPDATE subjects SET minor = ?, gpc_at = ?, state = ?, updated_at = ? WHERE id = ?",
+	return t.exec(ctx, qSaveSubject,
 		s.Minor, micros(s.GPCAt), state, time.Now().UnixMicro(), s.ID)
 }
 
@@ -176,7 +189,7 @@ func (t *Tx) SaveSubject(ctx context.Context, s consent.Subject) error {
 func (t *Tx) SubjectKey(ctx context.Context, subjectID string) (consent.StoredKey, error) {
 	var k consent.StoredKey
 	var id []byte
-	err := t.queryRow(ctx, "SELECT key_id, kek, wrapped FROM subject_keys WHERE subject_id = ? ORDER BY created_at DESC, key_id LIMIT 1", subjectID).
+	err := t.queryRow(ctx, qSubjectKey, subjectID).
 		Scan(&id, &k.Wrapped.KEK, &k.Wrapped.Blob)
 	if err != nil {
 		return k, notFound(err, "data key")

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tact-cdp/tact"
+	"github.com/tact-cdp/tact/internal/consent"
 )
 
 // Credential is an API key or admin token as stored: never the secret, only
@@ -128,4 +129,47 @@ func (db *DB) Stats(ctx context.Context) (Stats, error) {
 	var s Stats
 	err := db.read.QueryRowContext(ctx, "SELECT (SELECT size FROM ledger_head WHERE id = 1), (SELECT COUNT(*) FROM subjects)").Scan(&s.Receipts, &s.Subjects)
 	return s, err
+}
+
+// KeysNotUnder lists up to limit data keys not wrapped by kek, in key order
+// after the key id after (nil to start).
+func (db *DB) KeysNotUnder(ctx context.Context, kek string, after []byte, limit int) ([]consent.StoredKey, error) {
+	if after == nil {
+		after = []byte{}
+	}
+	rows, err := db.read.QueryContext(ctx, db.q("SELECT key_id, kek, wrapped FROM subject_keys WHERE kek <> ? AND key_id > ? ORDER BY key_id LIMIT ?"), kek, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []consent.StoredKey
+	for rows.Next() {
+		var k consent.StoredKey
+		var id []byte
+		if err := rows.Scan(&id, &k.Wrapped.KEK, &k.Wrapped.Blob); err != nil {
+			return nil, err
+		}
+		copy(k.ID[:], id)
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// Rewrapped stores data keys wrapped anew. A key shredded in the meantime
+// stays shredded: only existing rows are updated.
+func (db *DB) Rewrapped(ctx context.Context, keys []consent.StoredKey) error {
+	return db.WriteTx(ctx, func(tx *Tx) error {
+		for _, k := range keys {
+			if err := tx.exec(ctx, "UPDATE subject_keys SET kek = ?, wrapped = ? WHERE key_id = ?", k.Wrapped.KEK, k.Wrapped.Blob, k.ID[:]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// CountKeys counts data keys, and those not wrapped by kek.
+func (db *DB) CountKeys(ctx context.Context, kek string) (total, other int64, err error) {
+	err = db.read.QueryRowContext(ctx, db.q("SELECT COUNT(*), COUNT(CASE WHEN kek <> ? THEN 1 END) FROM subject_keys"), kek).Scan(&total, &other)
+	return total, other, err
 }

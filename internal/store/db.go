@@ -57,12 +57,13 @@ type DB struct {
 	mu      sync.RWMutex // guards closed against sends on a closed queue
 	closed  bool
 	rebinds sync.Map
+	stmts   map[string]*sql.Stmt // hot queries, prepared on the write pool; read-only after New
 	hashes  *hashCache
 	onClose []func() error
 }
 
 // New wraps open connections. The dialect packages call it after migrating.
-func New(d Dialect, write, read *sql.DB, opts Options, onClose ...func() error) *DB {
+func New(d Dialect, write, read *sql.DB, opts Options, onClose ...func() error) (*DB, error) {
 	if opts.Writers <= 0 {
 		opts.Writers = 1
 	}
@@ -75,12 +76,16 @@ func New(d Dialect, write, read *sql.DB, opts Options, onClose ...func() error) 
 		closing: make(chan struct{}),
 		hashes:  newHashCache(1 << 16),
 		onClose: onClose,
+		stmts:   map[string]*sql.Stmt{},
+	}
+	if err := db.prepareHot(); err != nil {
+		return nil, err
 	}
 	for range opts.Writers {
 		db.wg.Add(1)
 		go db.writer()
 	}
-	return db
+	return db, nil
 }
 
 // Dialect names the engine.
@@ -97,6 +102,9 @@ func (db *DB) Close() error {
 	close(db.queue)
 	db.mu.Unlock()
 	db.wg.Wait()
+	for _, s := range db.stmts {
+		s.Close()
+	}
 	errs := []error{db.write.Close()}
 	if db.read != db.write {
 		errs = append(errs, db.read.Close())

@@ -11,12 +11,14 @@ import (
 	"github.com/tact-cdp/tact/internal/vault"
 )
 
+const qInsertReceipt = "INSERT INTO receipts (id, leaf_index, hash_index, subject_id, key_id, body, sealed_salt, commitment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
 // AppendReceipt implements consent.Tx: the receipt becomes the next leaf. The
 // ledger head is read (and on PostgreSQL locked) once per batch, so appends
 // from every node are serialised while a batch pays for the lock only once.
 func (t *Tx) AppendReceipt(ctx context.Context, r consent.StoredReceipt) (int64, error) {
 	if t.ledgerSize < 0 {
-		if err := t.tx.QueryRowContext(ctx, t.db.dialect.LockLedgerHead).Scan(&t.ledgerSize); err != nil {
+		if err := t.queryRow(ctx, t.db.dialect.LockLedgerHead).Scan(&t.ledgerSize); err != nil {
 			return 0, fmt.Errorf("store: reading the ledger head: %w", err)
 		}
 	}
@@ -35,7 +37,7 @@ func (t *Tx) AppendReceipt(ctx context.Context, r consent.StoredReceipt) (int64,
 		return 0, fmt.Errorf("store: receipt salt: %w", err)
 	}
 	base := ledger.StoredHashIndex(0, n)
-	if err := t.exec(ctx, "INSERT INTO receipts (id, leaf_index, hash_index, subject_id, key_id, body, sealed_salt, commitment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	if err := t.exec(ctx, qInsertReceipt,
 		r.ID, n, base, subjectID, keyID[:], r.Body, r.SealedSalt, r.Commitment[:], micros(r.CreatedAt)); err != nil {
 		return 0, err
 	}

@@ -102,7 +102,7 @@ func (db *DB) tryBatch(batch []*writeReq, results []error) error {
 			continue
 		}
 		snap := tx.snapshot()
-		if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+		if err := tx.exec(ctx, qSavepoint); err != nil {
 			sqlTx.Rollback()
 			return err
 		}
@@ -111,14 +111,14 @@ func (db *DB) tryBatch(batch []*writeReq, results []error) error {
 				sqlTx.Rollback()
 				return err
 			}
-			if _, rerr := sqlTx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT w"); rerr != nil {
+			if rerr := tx.exec(ctx, qRollbackTo); rerr != nil {
 				sqlTx.Rollback()
 				return rerr
 			}
 			tx.restore(snap)
 			results[i] = err
 		}
-		if _, err := sqlTx.ExecContext(ctx, "RELEASE SAVEPOINT w"); err != nil {
+		if err := tx.exec(ctx, qRelease); err != nil {
 			sqlTx.Rollback()
 			return err
 		}
@@ -169,15 +169,49 @@ func (t *Tx) finish(ctx context.Context) error {
 	if !t.sizeChanged {
 		return nil
 	}
-	_, err := t.tx.ExecContext(ctx, t.db.q("UPDATE ledger_head SET size = ? WHERE id = 1"), t.ledgerSize)
-	return err
+	return t.exec(ctx, qSetLedgerSize, t.ledgerSize)
+}
+
+const (
+	qSetLedgerSize = "UPDATE ledger_head SET size = ? WHERE id = 1"
+	qSavepoint     = "SAVEPOINT w"
+	qRelease       = "RELEASE SAVEPOINT w"
+	qRollbackTo    = "ROLLBACK TO SAVEPOINT w"
+)
+
+// hotQueries run for every consent decision; New prepares them on the write
+// pool before the writers start (SQLite's single write connection is busy
+// inside every transaction afterwards), so their SQL is parsed once.
+func (db *DB) hotQueries() []string {
+	return []string{qIdentity, qSubject, qSubjectHasKind, qInsertSubject, qInsertKey, qInsertIdentity,
+		qSetTokenGen, qSaveSubject, qSubjectKey, qInsertReceipt, qSetLedgerSize, db.dialect.LockLedgerHead,
+		qSavepoint, qRelease, qRollbackTo}
+}
+
+func (db *DB) prepareHot() error {
+	for _, q := range db.hotQueries() {
+		s, err := db.write.Prepare(db.q(q))
+		if err != nil {
+			return fmt.Errorf("store: preparing %q: %w", q, err)
+		}
+		db.stmts[q] = s
+	}
+	return nil
 }
 
 func (t *Tx) exec(ctx context.Context, query string, args ...any) error {
-	_, err := t.tx.ExecContext(ctx, t.db.q(query), args...)
+	var err error
+	if stmt, ok := t.db.stmts[query]; ok {
+		_, err = t.tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+	} else {
+		_, err = t.tx.ExecContext(ctx, t.db.q(query), args...)
+	}
 	return err
 }
 
 func (t *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if stmt, ok := t.db.stmts[query]; ok {
+		return t.tx.StmtContext(ctx, stmt).QueryRowContext(ctx, args...)
+	}
 	return t.tx.QueryRowContext(ctx, t.db.q(query), args...)
 }

@@ -45,7 +45,12 @@ func Open(ctx context.Context, url string) (*store.DB, error) {
 		LockLedgerHead: "SELECT size FROM ledger_head WHERE id = 1 FOR UPDATE",
 		Retryable:      retryable,
 	}
-	return store.New(d, db, db, store.Options{Writers: 4, MaxBatch: 256}), nil
+	s, err := store.New(d, db, db, store.Options{Writers: 4, MaxBatch: 256})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 func retryable(err error) bool {

@@ -37,8 +37,8 @@ CREATE INDEX identities_subject ON identities (subject_id);
 
 -- Receipts: the ledger's leaves commit to (receipt id, SHA-256(salt || body)).
 CREATE TABLE receipts (
-    id          TEXT PRIMARY KEY,
-    leaf_index  BIGINT NOT NULL UNIQUE,
+    leaf_index  BIGINT PRIMARY KEY,
+    id          TEXT NOT NULL UNIQUE,
     hash_index  BIGINT NOT NULL,
     subject_id  TEXT,
     key_id      BYTEA NOT NULL,

@@ -12,7 +12,7 @@ CREATE TABLE subjects (
     gpc_at     INTEGER NOT NULL DEFAULT 0,
     state      BLOB NOT NULL,
     updated_at INTEGER NOT NULL
-) STRICT;
+) STRICT, WITHOUT ROWID;
 
 -- Per-shopper data keys, wrapped by the key-encryption key. Deleting a row is
 -- crypto-shredding.
@@ -22,7 +22,7 @@ CREATE TABLE subject_keys (
     kek        TEXT NOT NULL,
     wrapped    BLOB NOT NULL,
     created_at INTEGER NOT NULL
-) STRICT;
+) STRICT, WITHOUT ROWID;
 CREATE INDEX subject_keys_subject ON subject_keys (subject_id);
 
 -- Identifiers, known only by their keyed pseudonyms.
@@ -32,13 +32,14 @@ CREATE TABLE identities (
     subject_id TEXT NOT NULL,
     token_gen  INTEGER NOT NULL DEFAULT 0,
     created_at INTEGER NOT NULL
-) STRICT;
+) STRICT, WITHOUT ROWID;
 CREATE INDEX identities_subject ON identities (subject_id);
 
 -- Receipts: the ledger's leaves commit to (receipt id, SHA-256(salt || body)).
+-- The leaf index is the rowid: appends go to the end of the table.
 CREATE TABLE receipts (
-    id          TEXT PRIMARY KEY,
-    leaf_index  INTEGER NOT NULL UNIQUE,
+    leaf_index  INTEGER PRIMARY KEY,
+    id          TEXT NOT NULL UNIQUE,
     hash_index  INTEGER NOT NULL,
     subject_id  TEXT,
     key_id      BLOB NOT NULL,
