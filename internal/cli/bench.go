@@ -132,8 +132,15 @@ func benchConsent(ctx context.Context, env *Env, a *app.App, clients int, d time
 				}
 			}()
 		}
+		before := a.Store.WriterStats()
 		wg.Wait()
 		elapsed := time.Since(start)
+		ws := a.Store.WriterStats()
+		if n := ws.Batches - before.Batches; n > 0 {
+			fmt.Fprintf(env.Stdout, "  group commit: %d batches, %.1f writes/batch, %.2f ms/batch (%.2f ms in COMMIT, %.2f ms in the writes)\n", n,
+				float64(ws.Writes-before.Writes)/float64(n), float64(ws.Busy-before.Busy)/float64(n)/1e6, float64(ws.Commit-before.Commit)/float64(n)/1e6,
+				float64(ws.Fn-before.Fn)/float64(n)/1e6)
+		}
 		rate := float64(ok.Load()) / elapsed.Seconds()
 		rates = append(rates, rate)
 		fmt.Fprintf(env.Stdout, "run %d: %d receipts in %.2fs = %.0f receipts/s (%d failed)\n", run, ok.Load(), elapsed.Seconds(), rate, failed.Load())

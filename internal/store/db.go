@@ -59,6 +59,7 @@ type DB struct {
 	rebinds sync.Map
 	stmts   map[string]*sql.Stmt // hot queries, prepared on the write pool; read-only after New
 	hashes  *hashCache
+	stats   writerStats
 	onClose []func() error
 }
 
@@ -105,12 +106,14 @@ func (db *DB) Close() error {
 	for _, s := range db.stmts {
 		s.Close()
 	}
-	errs := []error{db.write.Close()}
-	if db.read != db.write {
-		errs = append(errs, db.read.Close())
-	}
+	var errs []error
+	// Hooks (SQLite's final WAL checkpoint) need the connections still open.
 	for _, f := range db.onClose {
 		errs = append(errs, f())
+	}
+	errs = append(errs, db.write.Close())
+	if db.read != db.write {
+		errs = append(errs, db.read.Close())
 	}
 	return errors.Join(errs...)
 }

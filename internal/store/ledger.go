@@ -206,7 +206,7 @@ func (s *LedgerStore) LatestCheckpoint(ctx context.Context) (ledger.SignedCheckp
 // CheckpointCovering returns the oldest checkpoint whose tree includes leaf n.
 func (s *LedgerStore) CheckpointCovering(ctx context.Context, n int64) (ledger.SignedCheckpoint, error) {
 	return scanCheckpoint(s.db.read.QueryRowContext(ctx, s.db.q(
-		"SELECT size, root, created_at, signed FROM ledger_checkpoints WHERE size > ? ORDER BY size DESC LIMIT 1"), n))
+		"SELECT size, root, created_at, signed FROM ledger_checkpoints WHERE size > ? ORDER BY size LIMIT 1"), n))
 }
 
 // Checkpoint returns the checkpoint of a given size.

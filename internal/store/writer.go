@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/tact-cdp/tact/internal/ledger"
@@ -51,7 +52,11 @@ func (db *DB) writer() {
 				break fill
 			}
 		}
+		t0 := time.Now()
 		db.commitBatch(batch)
+		db.stats.batches.Add(1)
+		db.stats.writes.Add(int64(len(batch)))
+		db.stats.busy.Add(int64(time.Since(t0)))
 	}
 }
 
@@ -77,6 +82,7 @@ func (db *DB) commitBatch(batch []*writeReq) {
 }
 
 func (db *DB) tryBatch(batch []*writeReq, results []error) error {
+	clear(results) // a retried batch must not report an earlier attempt's errors
 	ctx := context.Background()
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -91,7 +97,10 @@ func (db *DB) tryBatch(batch []*writeReq, results []error) error {
 			continue
 		}
 		if single {
-			if err := r.fn(tx); err != nil {
+			t0 := time.Now()
+			err := r.fn(tx)
+			db.stats.fn.Add(int64(time.Since(t0)))
+			if err != nil {
 				sqlTx.Rollback()
 				results[i] = err
 				if db.dialect.Retryable != nil && db.dialect.Retryable(err) {
@@ -106,7 +115,10 @@ func (db *DB) tryBatch(batch []*writeReq, results []error) error {
 			sqlTx.Rollback()
 			return err
 		}
-		if err := r.fn(tx); err != nil {
+		t0 := time.Now()
+		err := r.fn(tx)
+		db.stats.fn.Add(int64(time.Since(t0)))
+		if err != nil {
 			if db.dialect.Retryable != nil && db.dialect.Retryable(err) {
 				sqlTx.Rollback()
 				return err
@@ -127,9 +139,11 @@ func (db *DB) tryBatch(batch []*writeReq, results []error) error {
 		sqlTx.Rollback()
 		return err
 	}
+	t0 := time.Now()
 	if err := sqlTx.Commit(); err != nil {
 		return err
 	}
+	db.stats.commit.Add(int64(time.Since(t0)))
 	db.hashes.put(tx.newHashes)
 	return nil
 }
@@ -214,4 +228,20 @@ func (t *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 		return t.tx.StmtContext(ctx, stmt).QueryRowContext(ctx, args...)
 	}
 	return t.tx.QueryRowContext(ctx, t.db.q(query), args...)
+}
+
+// WriterStats are cumulative figures of the group-commit writers.
+type WriterStats struct {
+	Batches, Writes  int64
+	Busy, Commit, Fn time.Duration // time spent running batches, in COMMIT, and in the writes' own functions
+}
+
+type writerStats struct {
+	batches, writes, busy, commit, fn atomic.Int64
+}
+
+// WriterStats reports how the group-commit writers have done so far.
+func (db *DB) WriterStats() WriterStats {
+	return WriterStats{Batches: db.stats.batches.Load(), Writes: db.stats.writes.Load(),
+		Busy: time.Duration(db.stats.busy.Load()), Commit: time.Duration(db.stats.commit.Load()), Fn: time.Duration(db.stats.fn.Load())}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 )
 
 // KeyID names a data key. It is random, not secret, and travels in every
@@ -77,7 +78,14 @@ func dataKeyAAD(id KeyID) []byte { return []byte("tact/v1/datakey/" + id.String(
 func (v *Vault) NewDataKey(ctx context.Context) (KeyID, DataKey, WrappedKey, error) {
 	var id KeyID
 	var raw [dataKeySize]byte
-	if _, err := rand.Read(id[:]); err != nil {
+	// A key id is a name, not a secret: a 48-bit millisecond time first, so
+	// that new keys append to the end of the store's index, then 80 random bits.
+	ms := uint64(time.Now().UnixMilli())
+	for i := 5; i >= 0; i-- {
+		id[i] = byte(ms)
+		ms >>= 8
+	}
+	if _, err := rand.Read(id[6:]); err != nil {
 		return KeyID{}, DataKey{}, WrappedKey{}, fmt.Errorf("vault: new data key: %w", err)
 	}
 	if _, err := rand.Read(raw[:]); err != nil {

@@ -15,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite"
@@ -49,7 +51,9 @@ func dsn(path string, readOnly bool) string {
 		v.Add("_pragma", "query_only(ON)")
 	} else {
 		v.Set("_txlock", "immediate")
-		v.Add("_pragma", "wal_autocheckpoint(8000)")
+		// Checkpoints run in the background (see checkpointer), not in
+		// the commit path of the single writer.
+		v.Add("_pragma", "wal_autocheckpoint(0)")
 	}
 	return "file:" + path + "?" + v.Encode()
 }
@@ -90,13 +94,21 @@ func Open(ctx context.Context, dir string) (*store.DB, error) {
 		LockLedgerHead: "SELECT size FROM ledger_head WHERE id = 1",
 		Retryable:      retryable,
 	}
-	checkpoint := func() error {
+	cp, err := newCheckpointer(path)
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, err
+	}
+	closeCheckpointer := func() error {
+		cp.stop()
 		// Fold the WAL into the main file so erased data leaves the log too.
 		_, err := write.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 		return err
 	}
-	db, err := store.New(d, write, read, store.Options{Writers: 1, MaxBatch: 512}, checkpoint)
+	db, err := store.New(d, write, read, store.Options{Writers: 1, MaxBatch: 512}, closeCheckpointer)
 	if err != nil {
+		cp.stop()
 		write.Close()
 		read.Close()
 		return nil, err
@@ -113,4 +125,52 @@ func retryable(err error) bool {
 		}
 	}
 	return false
+}
+
+// checkpointer copies the WAL into the database file in the background, on
+// a connection of its own. A PASSIVE checkpoint never blocks the writer, so
+// commits are not stalled behind it; it runs when the WAL has grown.
+type checkpointer struct {
+	db   *sql.DB
+	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+func newCheckpointer(path string) (*checkpointer, error) {
+	db, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	c := &checkpointer{db: db, done: make(chan struct{})}
+	c.wg.Add(1)
+	go c.run()
+	return c, nil
+}
+
+func (c *checkpointer) run() {
+	defer c.wg.Done()
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-t.C:
+			var busy, logFrames, done int
+			// Errors here are transient (busy); the next tick tries again.
+			c.db.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &done)
+			if logFrames > 0 && logFrames == done && logFrames > 20000 {
+				// Everything is copied: let the next writer restart the WAL
+				// from the beginning instead of growing it.
+				c.db.Exec("PRAGMA wal_checkpoint(RESTART)")
+			}
+		}
+	}
+}
+
+func (c *checkpointer) stop() {
+	close(c.done)
+	c.wg.Wait()
+	c.db.Close()
 }
