@@ -52,6 +52,8 @@ type Result struct {
 	SubjectToken string
 	TokenExpires time.Time
 	State        map[string]PurposeView
+
+	leafIndex *int64 // set when the write commits
 }
 
 // Service records and answers consent decisions.
@@ -217,6 +219,9 @@ func (s *Service) Record(ctx context.Context, caller Caller, req Request) (*Resu
 	if err != nil {
 		return nil, err
 	}
+	if res.leafIndex != nil {
+		res.LeafIndex = *res.leafIndex
+	}
 	return res, nil
 }
 
@@ -230,6 +235,11 @@ func (s *Service) record(ctx context.Context, tx Tx, pol *Policy, notice NoticeR
 			continue
 		}
 		id.existing = nil
+		if id == anon && res.AnonymousID != "" {
+			// tact just made this id from 122 random bits: nobody has it.
+			ids = append(ids, id)
+			continue
+		}
 		got, ok, err := tx.Identity(ctx, id.p)
 		if err != nil {
 			return err
@@ -314,7 +324,7 @@ func (s *Service) record(ctx context.Context, tx Tx, pol *Policy, notice NoticeR
 					}
 					res.ReceiptIDs = append(res.ReceiptIDs, id)
 					if i == 0 {
-						res.ReceiptID, res.LeafIndex = id, idx
+						res.ReceiptID, res.leafIndex = id, idx
 					}
 				}
 			}
@@ -336,11 +346,11 @@ func (s *Service) record(ctx context.Context, tx Tx, pol *Policy, notice NoticeR
 			}
 			res.ReceiptIDs = append(res.ReceiptIDs, id)
 			if i == 0 {
-				res.ReceiptID, res.LeafIndex = id, idx
+				res.ReceiptID, res.leafIndex = id, idx
 			}
 		}
 		if t.isNew {
-			if err := tx.CreateSubject(ctx, subj, *t.key); err != nil {
+			if err := tx.CreateSubject(ctx, subj, *t.key, t.newIdentities...); err != nil {
 				return err
 			}
 		} else if err := tx.SaveSubject(ctx, subj); err != nil {
@@ -378,6 +388,8 @@ type target struct {
 	isNew   bool          // created by this decision: inserted when saved
 	key     *StoredKey    // the new subject's data key
 	dk      vault.DataKey // and its unwrapped form, so sealing needs no lookup
+
+	newIdentities []Identity // identities of a new subject, stored with it
 }
 
 // freshKey is a data key made ahead of the transaction.
@@ -426,7 +438,12 @@ func (s *Service) joinSubjects(ctx context.Context, tx Tx, ids []*identifier, fr
 			if id.kind == vault.KindAnonymousID {
 				gen = 1
 			}
-			if err := tx.AddIdentity(ctx, Identity{Pseudonym: id.p, Kind: id.kind, SubjectID: survivor.ID, TokenGen: gen, CreatedAt: now}); err != nil {
+			ident := Identity{Pseudonym: id.p, Kind: id.kind, SubjectID: survivor.ID, TokenGen: gen, CreatedAt: now}
+			if t.isNew {
+				t.newIdentities = append(t.newIdentities, ident) // stored with the subject
+				break
+			}
+			if err := tx.AddIdentity(ctx, ident); err != nil {
 				return t, err
 			}
 		case id.existing.SubjectID == survivor.ID:
@@ -462,7 +479,7 @@ func (s *Service) joinSubjects(ctx context.Context, tx Tx, ids []*identifier, fr
 // appendReceipt writes one receipt: canonical body, a fresh salt sealed under
 // the subject's data key, the commitment, and the ledger leaf.
 func (s *Service) appendReceipt(ctx context.Context, tx Tx, pol *Policy, notice NoticeRecord, subj *Subject, t *target, refs []SubjectRef,
-	choices map[string]bool, method Method, authority Authority, gpc bool, req Request, now time.Time) (string, int64, error) {
+	choices map[string]bool, method Method, authority Authority, gpc bool, req Request, now time.Time) (string, *int64, error) {
 	r, next := buildReceipt(pol, notice, *subj, refs, choices, method, authority, gpc, req, NewReceiptID(), now)
 	subj.State = next
 	id := r.ID
@@ -471,24 +488,24 @@ func (s *Service) appendReceipt(ctx context.Context, tx Tx, pol *Policy, notice 
 	if t.key == nil {
 		key, err := tx.SubjectKey(ctx, subj.ID)
 		if err != nil {
-			return "", 0, err
+			return "", nil, err
 		}
 		if dk, err = s.vault.UnwrapDataKey(ctx, key.ID, key.Wrapped); err != nil {
-			return "", 0, fmt.Errorf("opening the data key: %w", err)
+			return "", nil, fmt.Errorf("opening the data key: %w", err)
 		}
 	}
 	salt := make([]byte, ledger.SaltSize)
 	rand.Read(salt)
 	sealed, err := dk.Seal(SaltField, salt)
 	if err != nil {
-		return "", 0, err
+		return "", nil, err
 	}
-	idx, err := tx.AppendReceipt(ctx, StoredReceipt{
+	idx := new(int64)
+	if err := tx.AppendReceipt(ctx, StoredReceipt{
 		ID: id, SubjectID: subj.ID, Body: body, SealedSalt: sealed,
 		Commitment: ledger.Commitment(salt, body), CreatedAt: now,
-	})
-	if err != nil {
-		return "", 0, err
+	}, idx); err != nil {
+		return "", nil, err
 	}
 	return id, idx, nil
 }

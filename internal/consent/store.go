@@ -72,7 +72,9 @@ type Tx interface {
 	Identity(ctx context.Context, p vault.Pseudonym) (Identity, bool, error)
 	Subject(ctx context.Context, id string) (Subject, error)
 	SubjectHasKind(ctx context.Context, subjectID string, kind vault.Kind) (bool, error)
-	CreateSubject(ctx context.Context, s Subject, key StoredKey) error
+	// CreateSubject stores a new subject with its data key and its (new)
+	// identities, in as few round trips as the engine allows.
+	CreateSubject(ctx context.Context, s Subject, key StoredKey, ids ...Identity) error
 	AddIdentity(ctx context.Context, id Identity) error
 	SetIdentitySubject(ctx context.Context, p vault.Pseudonym, subjectID string) error
 	SetTokenGen(ctx context.Context, p vault.Pseudonym, gen uint32) error
@@ -81,8 +83,10 @@ type Tx interface {
 	MergeSubjects(ctx context.Context, from, into string) error
 	SaveSubject(ctx context.Context, s Subject) error
 	SubjectKey(ctx context.Context, subjectID string) (StoredKey, error)
-	// AppendReceipt adds the receipt to the ledger and returns its leaf index.
-	AppendReceipt(ctx context.Context, r StoredReceipt) (int64, error)
+	// AppendReceipt adds the receipt to the ledger. Leaves are assigned when
+	// the transaction is about to commit (so the ledger's lock is held only
+	// then); *leafIndex is set by the time Write returns without error.
+	AppendReceipt(ctx context.Context, r StoredReceipt, leafIndex *int64) error
 }
 
 // LeafReceipt is a stored receipt with the data key that sealed its salt

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tact-cdp/tact"
@@ -131,18 +132,43 @@ func (t *Tx) SubjectHasKind(ctx context.Context, subjectID string, kind vault.Ki
 	return n > 0, err
 }
 
-// CreateSubject implements consent.Tx.
-func (t *Tx) CreateSubject(ctx context.Context, s consent.Subject, key consent.StoredKey) error {
+// CreateSubject implements consent.Tx. Where the engine has writable CTEs
+// (PostgreSQL) the subject, its key and its identities are one statement.
+func (t *Tx) CreateSubject(ctx context.Context, s consent.Subject, key consent.StoredKey, ids ...consent.Identity) error {
 	state, err := json.Marshal(s.State)
 	if err != nil {
 		return err
 	}
-	if err := t.exec(ctx, qInsertSubject,
-		s.ID, micros(s.CreatedAt), s.Minor, micros(s.GPCAt), state, micros(s.CreatedAt)); err != nil {
+	args := []any{s.ID, micros(s.CreatedAt), s.Minor, micros(s.GPCAt), state, micros(s.CreatedAt),
+		key.ID[:], s.ID, key.Wrapped.KEK, key.Wrapped.Blob, micros(s.CreatedAt)}
+	idArgs := make([]any, 0, 5*len(ids))
+	for _, id := range ids {
+		idArgs = append(idArgs, id.Pseudonym[:], string(id.Kind), id.SubjectID, int64(id.TokenGen), micros(id.CreatedAt))
+	}
+	if t.db.dialect.WritableCTE && len(ids) > 0 && len(ids) <= maxCTEIdentities {
+		return t.exec(ctx, qCreateSubjectCTE(len(ids)), append(args, idArgs...)...)
+	}
+	if err := t.exec(ctx, qInsertSubject, args[:6]...); err != nil {
 		return err
 	}
-	return t.exec(ctx, qInsertKey,
-		key.ID[:], s.ID, key.Wrapped.KEK, key.Wrapped.Blob, micros(s.CreatedAt))
+	if err := t.exec(ctx, qInsertKey, args[6:]...); err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return t.insertRows(ctx, "INSERT INTO identities (pseudonym, kind, subject_id, token_gen, created_at) VALUES ", 5, idArgs)
+}
+
+// maxCTEIdentities is how many identities (anonymous id, user id, email)
+// a new subject can bring at once.
+const maxCTEIdentities = 3
+
+// qCreateSubjectCTE inserts a subject, its key and n identities at once.
+func qCreateSubjectCTE(n int) string {
+	ids := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", n), ", ")
+	return "WITH s AS (" + qInsertSubject + "), k AS (" + qInsertKey + ") " +
+		"INSERT INTO identities (pseudonym, kind, subject_id, token_gen, created_at) VALUES " + ids
 }
 
 // AddIdentity implements consent.Tx.

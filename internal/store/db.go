@@ -30,6 +30,8 @@ type Dialect struct {
 	// LockLedgerHead reads the ledger size and, where the engine needs it,
 	// locks the head row until the transaction ends.
 	LockLedgerHead string
+	// WritableCTE: INSERTs may be chained in one statement with WITH.
+	WritableCTE bool
 	// Retryable reports whether a failed transaction may simply be retried
 	// (lock contention, serialisation failure, deadlock).
 	Retryable func(error) bool

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -11,54 +13,160 @@ import (
 	"github.com/tact-cdp/tact/internal/vault"
 )
 
-const qInsertReceipt = "INSERT INTO receipts (id, leaf_index, hash_index, subject_id, key_id, body, sealed_salt, commitment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+const qReceiptExists = "SELECT 1 FROM receipts WHERE id = ?"
 
-// AppendReceipt implements consent.Tx: the receipt becomes the next leaf. The
-// ledger head is read (and on PostgreSQL locked) once per batch, so appends
-// from every node are serialised while a batch pays for the lock only once.
-func (t *Tx) AppendReceipt(ctx context.Context, r consent.StoredReceipt) (int64, error) {
-	if t.ledgerSize < 0 {
-		if err := t.queryRow(ctx, t.db.dialect.LockLedgerHead).Scan(&t.ledgerSize); err != nil {
-			return 0, fmt.Errorf("store: reading the ledger head: %w", err)
-		}
-	}
-	n := t.ledgerSize
-	leaf := ledger.LeafHash(ledger.LeafData(r.ID, r.Commitment))
-	hashes, err := ledger.StoredHashes(n, leaf, t.hashReader(ctx))
-	if err != nil {
-		return 0, fmt.Errorf("store: ledger hashes for leaf %d: %w", n, err)
-	}
-	var subjectID any
-	if r.SubjectID != "" {
-		subjectID = r.SubjectID
-	}
+// pendingLeaf is a receipt waiting for its leaf at the end of the batch.
+type pendingLeaf struct {
+	r     consent.StoredReceipt
+	keyID vault.KeyID
+	idx   *int64
+}
+
+// AppendReceipt implements consent.Tx. The receipt joins the batch's pending
+// leaves; flushLedger gives them consecutive leaf indexes just before the
+// commit, so the ledger head is locked (on PostgreSQL, for every node) only
+// for the end of the transaction, once per batch.
+func (t *Tx) AppendReceipt(ctx context.Context, r consent.StoredReceipt, leafIndex *int64) error {
 	keyID, err := vault.SealedKeyID(r.SealedSalt)
 	if err != nil {
-		return 0, fmt.Errorf("store: receipt salt: %w", err)
+		return fmt.Errorf("store: receipt salt: %w", err)
 	}
-	base := ledger.StoredHashIndex(0, n)
-	if err := t.exec(ctx, qInsertReceipt,
-		r.ID, n, base, subjectID, keyID[:], r.Body, r.SealedSalt, r.Commitment[:], micros(r.CreatedAt)); err != nil {
-		return 0, err
+	if t.pendingIDs[r.ID] {
+		return tact.Errorf(tact.ECONFLICT, "receipt %s is already appended", r.ID)
 	}
-	var sb strings.Builder
-	sb.WriteString("INSERT INTO ledger_hashes (idx, hash) VALUES ")
-	args := make([]any, 0, 2*len(hashes))
-	for i, h := range hashes {
-		if i > 0 {
-			sb.WriteString(", ")
+	// Ids are random, so a clash with a stored receipt is a caller's bug.
+	// Batches check all their ids at once in flushLedger and, on a clash,
+	// run again write by write; only then is each id checked here, so that
+	// the error goes to the one write that caused it.
+	if t.savepoints {
+		var exists int
+		err = t.queryRow(ctx, qReceiptExists, r.ID).Scan(&exists)
+		if err == nil {
+			return tact.Errorf(tact.ECONFLICT, "receipt %s is already appended", r.ID)
 		}
-		sb.WriteString("(?, ?)")
-		args = append(args, base+int64(i), h[:])
-		t.newHashes[base+int64(i)] = h
-		t.added = append(t.added, base+int64(i))
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
 	}
-	if err := t.exec(ctx, sb.String(), args...); err != nil {
-		return 0, err
+	t.pendingIDs[r.ID] = true
+	t.pending = append(t.pending, pendingLeaf{r: r, keyID: keyID, idx: leafIndex})
+	return nil
+}
+
+// flushLedger appends the batch's pending receipts as consecutive leaves.
+func (t *Tx) flushLedger(ctx context.Context) error {
+	if len(t.pending) == 0 {
+		return nil
 	}
-	t.ledgerSize = n + 1
-	t.sizeChanged = true
-	return n, nil
+	if !t.savepoints {
+		if err := t.checkNewIDs(ctx); err != nil {
+			return err
+		}
+	}
+	var size int64
+	if err := t.queryRow(ctx, t.db.dialect.LockLedgerHead).Scan(&size); err != nil {
+		return fmt.Errorf("store: reading the ledger head: %w", err)
+	}
+	reader := t.hashReader(ctx)
+	const receiptCols = 9
+	receiptArgs := make([]any, 0, receiptCols*len(t.pending))
+	var hashArgs []any
+	for i, p := range t.pending {
+		n := size + int64(i)
+		leaf := ledger.LeafHash(ledger.LeafData(p.r.ID, p.r.Commitment))
+		hashes, err := ledger.StoredHashes(n, leaf, reader)
+		if err != nil {
+			return fmt.Errorf("store: ledger hashes for leaf %d: %w", n, err)
+		}
+		base := ledger.StoredHashIndex(0, n)
+		for j, h := range hashes {
+			t.newHashes[base+int64(j)] = h
+			hashArgs = append(hashArgs, base+int64(j), h[:])
+		}
+		var subjectID any
+		if p.r.SubjectID != "" {
+			subjectID = p.r.SubjectID
+		}
+		receiptArgs = append(receiptArgs, p.r.ID, n, base, subjectID, p.keyID[:], p.r.Body, p.r.SealedSalt, p.r.Commitment[:], micros(p.r.CreatedAt))
+	}
+	newSize := size + int64(len(t.pending))
+	const receiptsInsert = "INSERT INTO receipts (id, leaf_index, hash_index, subject_id, key_id, body, sealed_salt, commitment, created_at) VALUES "
+	const hashesInsert = "INSERT INTO ledger_hashes (idx, hash) VALUES "
+	if t.db.dialect.WritableCTE && len(t.pending) <= 100 && len(hashArgs) <= 2*500 {
+		// One round trip for the whole flush.
+		q := "WITH r AS (" + receiptsInsert + rows(len(t.pending), receiptCols) + "), h AS (" + hashesInsert + rows(len(hashArgs)/2, 2) + ") " + qSetLedgerSize
+		args := append(append(receiptArgs, hashArgs...), newSize)
+		if err := t.exec(ctx, q, args...); err != nil {
+			return err
+		}
+	} else {
+		if err := t.insertRows(ctx, receiptsInsert, receiptCols, receiptArgs); err != nil {
+			return err
+		}
+		if err := t.insertRows(ctx, hashesInsert, 2, hashArgs); err != nil {
+			return err
+		}
+		if err := t.exec(ctx, qSetLedgerSize, newSize); err != nil {
+			return err
+		}
+	}
+	for i, p := range t.pending {
+		if p.idx != nil {
+			*p.idx = size + int64(i)
+		}
+	}
+	return nil
+}
+
+// errDuplicateReceipt: a pending receipt's id is already stored.
+var errDuplicateReceipt = errors.New("store: a receipt id is already stored")
+
+// checkNewIDs looks up all pending receipt ids in one query.
+func (t *Tx) checkNewIDs(ctx context.Context) error {
+	args := make([]any, len(t.pending))
+	for i, p := range t.pending {
+		args[i] = p.r.ID
+	}
+	for start := 0; start < len(args); start += 500 {
+		chunk := args[start:min(start+500, len(args))]
+		var n int
+		err := t.tx.QueryRowContext(ctx, t.db.q("SELECT COUNT(*) FROM receipts WHERE id IN ("+strings.Repeat("?, ", len(chunk)-1)+"?)"), chunk...).Scan(&n)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return errDuplicateReceipt
+		}
+	}
+	return nil
+}
+
+// rows is the VALUES list of n rows of cols placeholders.
+func rows(n, cols int) string {
+	row := "(" + strings.Repeat("?, ", cols-1) + "?)"
+	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+}
+
+// insertRows runs a multi-row INSERT of args in rows of cols values, in
+// chunks that stay under every engine's limit on parameters.
+func (t *Tx) insertRows(ctx context.Context, prefix string, cols int, args []any) error {
+	const maxRows = 100
+	row := "(" + strings.Repeat("?, ", cols-1) + "?)"
+	for start := 0; start < len(args); start += maxRows * cols {
+		chunk := args[start:min(start+maxRows*cols, len(args))]
+		var sb strings.Builder
+		sb.WriteString(prefix)
+		for i := 0; i < len(chunk)/cols; i++ {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString(row)
+		}
+		if err := t.exec(ctx, sb.String(), chunk...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // hashReader reads hashes from this batch, the cache, then the transaction.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -60,13 +61,25 @@ func (db *DB) writer() {
 	}
 }
 
-// commitBatch runs a batch in one transaction, retrying the whole batch when
-// the engine reports contention.
+// errRedoWithSavepoints asks commitBatch to run the batch again, each write
+// in a savepoint of its own, because one write failed.
+var errRedoWithSavepoints = errors.New("store: a write failed; redoing the batch with savepoints")
+
+// commitBatch runs a batch in one transaction. Writes run back to back
+// without savepoints (the common case, where none fails); if one fails, the
+// batch is run again with a savepoint around each write, so the failing one
+// is rolled back alone. The whole batch is retried when the engine reports
+// contention.
 func (db *DB) commitBatch(batch []*writeReq) {
 	results := make([]error, len(batch))
+	savepoints := false
 	var err error
 	for attempt := 0; ; attempt++ {
-		err = db.tryBatch(batch, results)
+		err = db.tryBatch(batch, results, savepoints)
+		if err == errRedoWithSavepoints {
+			savepoints = true
+			continue
+		}
 		if err == nil || db.dialect.Retryable == nil || !db.dialect.Retryable(err) || attempt >= 20 {
 			break
 		}
@@ -81,34 +94,36 @@ func (db *DB) commitBatch(batch []*writeReq) {
 	}
 }
 
-func (db *DB) tryBatch(batch []*writeReq, results []error) error {
+func (db *DB) tryBatch(batch []*writeReq, results []error, savepoints bool) error {
 	clear(results) // a retried batch must not report an earlier attempt's errors
 	ctx := context.Background()
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	tx := &Tx{db: db, tx: sqlTx, ledgerSize: -1, newHashes: map[int64]ledger.Hash{}}
-	single := len(batch) == 1
+	tx := &Tx{db: db, tx: sqlTx, newHashes: map[int64]ledger.Hash{}, pendingIDs: map[string]bool{}, savepoints: savepoints || len(batch) == 1}
+	retryable := func(err error) bool { return db.dialect.Retryable != nil && db.dialect.Retryable(err) }
 	for i, r := range batch {
-		results[i] = nil
 		if err := r.ctx.Err(); err != nil {
 			results[i] = err
 			continue
 		}
-		if single {
+		if !savepoints {
 			t0 := time.Now()
 			err := r.fn(tx)
 			db.stats.fn.Add(int64(time.Since(t0)))
-			if err != nil {
-				sqlTx.Rollback()
-				results[i] = err
-				if db.dialect.Retryable != nil && db.dialect.Retryable(err) {
-					return err
-				}
-				return nil
+			if err == nil {
+				continue
 			}
-			continue
+			sqlTx.Rollback()
+			switch {
+			case retryable(err):
+				return err
+			case len(batch) > 1:
+				return errRedoWithSavepoints
+			}
+			results[i] = err
+			return nil
 		}
 		snap := tx.snapshot()
 		if err := tx.exec(ctx, qSavepoint); err != nil {
@@ -119,7 +134,7 @@ func (db *DB) tryBatch(batch []*writeReq, results []error) error {
 		err := r.fn(tx)
 		db.stats.fn.Add(int64(time.Since(t0)))
 		if err != nil {
-			if db.dialect.Retryable != nil && db.dialect.Retryable(err) {
+			if retryable(err) {
 				sqlTx.Rollback()
 				return err
 			}
@@ -135,8 +150,11 @@ func (db *DB) tryBatch(batch []*writeReq, results []error) error {
 			return err
 		}
 	}
-	if err := tx.finish(ctx); err != nil {
+	if err := tx.flushLedger(ctx); err != nil {
 		sqlTx.Rollback()
+		if errors.Is(err, errDuplicateReceipt) && !savepoints {
+			return errRedoWithSavepoints
+		}
 		return err
 	}
 	t0 := time.Now()
@@ -152,38 +170,23 @@ func (db *DB) tryBatch(batch []*writeReq, results []error) error {
 type Tx struct {
 	db *DB
 	tx *sql.Tx
-	// ledger state of this batch: the size once read under lock (-1 before),
-	// and the hashes written so far.
-	ledgerSize  int64
-	sizeChanged bool
-	newHashes   map[int64]ledger.Hash
-	added       []int64
+	// receipts waiting for their leaves, and the hashes the flush wrote
+	pending    []pendingLeaf
+	pendingIDs map[string]bool
+	newHashes  map[int64]ledger.Hash
+	// savepoints: each write runs alone, so its errors must show at once.
+	savepoints bool
 }
 
-type txSnapshot struct {
-	size    int64
-	changed bool
-	added   int
-}
+type txSnapshot struct{ pending int }
 
-func (t *Tx) snapshot() txSnapshot {
-	return txSnapshot{size: t.ledgerSize, changed: t.sizeChanged, added: len(t.added)}
-}
+func (t *Tx) snapshot() txSnapshot { return txSnapshot{pending: len(t.pending)} }
 
 func (t *Tx) restore(s txSnapshot) {
-	for _, i := range t.added[s.added:] {
-		delete(t.newHashes, i)
+	for _, p := range t.pending[s.pending:] {
+		delete(t.pendingIDs, p.r.ID)
 	}
-	t.added = t.added[:s.added]
-	t.ledgerSize, t.sizeChanged = s.size, s.changed
-}
-
-// finish writes the batch's ledger head.
-func (t *Tx) finish(ctx context.Context) error {
-	if !t.sizeChanged {
-		return nil
-	}
-	return t.exec(ctx, qSetLedgerSize, t.ledgerSize)
+	t.pending = t.pending[:s.pending]
 }
 
 const (
@@ -198,12 +201,18 @@ const (
 // inside every transaction afterwards), so their SQL is parsed once.
 func (db *DB) hotQueries() []string {
 	return []string{qIdentity, qSubject, qSubjectHasKind, qInsertSubject, qInsertKey, qInsertIdentity,
-		qSetTokenGen, qSaveSubject, qSubjectKey, qInsertReceipt, qSetLedgerSize, db.dialect.LockLedgerHead,
+		qSetTokenGen, qSaveSubject, qSubjectKey, qSetLedgerSize, qReceiptExists, db.dialect.LockLedgerHead,
 		qSavepoint, qRelease, qRollbackTo}
 }
 
 func (db *DB) prepareHot() error {
-	for _, q := range db.hotQueries() {
+	qs := db.hotQueries()
+	if db.dialect.WritableCTE {
+		for n := 1; n <= maxCTEIdentities; n++ {
+			qs = append(qs, qCreateSubjectCTE(n))
+		}
+	}
+	for _, q := range qs {
 		s, err := db.write.Prepare(db.q(q))
 		if err != nil {
 			return fmt.Errorf("store: preparing %q: %w", q, err)
