@@ -106,6 +106,6 @@ type LedgerStore interface {
 	Checkpoint(ctx context.Context, size int64) (ledger.SignedCheckpoint, error)
 	PutCheckpoint(ctx context.Context, c ledger.SignedCheckpoint) error
 	Checkpoints(ctx context.Context, fn func(ledger.SignedCheckpoint) error) error
-	Receipts(ctx context.Context, fn func(LeafReceipt, ledger.Hash) error) error
+	Receipts(ctx context.Context, below int64, fn func(LeafReceipt, ledger.Hash) error) error
 	ReceiptKey(ctx context.Context, receiptID string) (StoredKey, error) // ENOTFOUND once erased
 }

@@ -447,6 +447,7 @@ func TestWellKnownAndOperations(t *testing.T) {
 				t.Errorf("%s: %d", path, code)
 			}
 		}
+
 		for _, loc := range []string{"en", "zh-CN"} {
 			code, n, _ := e.do("GET", "/v1/notice?locale="+loc, nil)
 			if code != 200 || n["version"] != e.notice {
@@ -460,6 +461,12 @@ func TestWellKnownAndOperations(t *testing.T) {
 		code, st, _ := e.do("GET", "/admin/api/stats", nil, bearer(e.admin))
 		if code != 200 || st["receipts"].(float64) != 1 {
 			t.Errorf("stats: %d %v", code, st)
+		}
+		metrics := e.raw("/metrics")
+		for _, m := range []string{"tact_http_requests_total", "tact_store_commit_seconds_total", "tact_consent_receipts_total"} {
+			if !strings.Contains(metrics, m) {
+				t.Errorf("/metrics lacks %s", m)
+			}
 		}
 	})
 }

@@ -199,3 +199,18 @@ func (e *env) getJSON(path string, v any) {
 		e.t.Fatal(err)
 	}
 }
+
+// raw returns a 200 answer's body as text.
+func (e *env) raw(path string) string {
+	e.t.Helper()
+	resp, err := e.srv.Client().Get(e.srv.URL + path)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		e.t.Fatalf("GET %s: %d", path, resp.StatusCode)
+	}
+	return string(b)
+}

@@ -14,6 +14,19 @@ type metrics struct {
 	receipts *prometheus.CounterVec
 }
 
+// registerStoreMetrics exposes the group-commit writers' figures.
+func (s *Server) registerStoreMetrics(reg *prometheus.Registry) {
+	stat := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f)
+	}
+	reg.MustRegister(
+		stat("tact_store_batches_total", "Group-commit transactions committed or attempted.", func() float64 { return float64(s.Store.WriterStats().Batches) }),
+		stat("tact_store_writes_total", "Writes run through the group-commit writers.", func() float64 { return float64(s.Store.WriterStats().Writes) }),
+		stat("tact_store_commit_seconds_total", "Time spent in COMMIT (durability).", func() float64 { return s.Store.WriterStats().Commit.Seconds() }),
+		stat("tact_store_busy_seconds_total", "Time the writers spent running batches.", func() float64 { return s.Store.WriterStats().Busy.Seconds() }),
+	)
+}
+
 func newMetrics(reg *prometheus.Registry) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{

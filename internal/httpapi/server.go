@@ -52,6 +52,7 @@ func (s *Server) Handler() http.Handler {
 		s.Registry = prometheus.NewRegistry()
 	}
 	s.metrics = newMetrics(s.Registry)
+	s.registerStoreMetrics(s.Registry)
 	s.mux = http.NewServeMux()
 	s.routes()
 	return s.observe(s.mux)

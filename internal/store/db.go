@@ -148,6 +148,14 @@ func (db *DB) q(query string) string {
 	return out
 }
 
+// placeholder is the n-th bind parameter in the dialect's syntax.
+func (db *DB) placeholder(n int) string {
+	if db.dialect.Dollar {
+		return "$" + strconv.Itoa(n)
+	}
+	return "?"
+}
+
 // notFound maps a driver's no-rows error to ENOTFOUND so that it never leaks
 // past the store.
 func notFound(err error, what string) error {

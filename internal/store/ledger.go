@@ -363,9 +363,9 @@ func (s *LedgerStore) Checkpoints(ctx context.Context, fn func(ledger.SignedChec
 	return rows.Err()
 }
 
-// Receipts calls fn for every receipt in leaf order, with the wrapped key of
+// Receipts calls fn for every receipt below leaf index below, in leaf order, with the wrapped key of
 // the data key that sealed its salt, and the stored leaf hash.
-func (s *LedgerStore) Receipts(ctx context.Context, fn func(consent.LeafReceipt, ledger.Hash) error) error {
+func (s *LedgerStore) Receipts(ctx context.Context, below int64, fn func(consent.LeafReceipt, ledger.Hash) error) error {
 	// The join finds the key that sealed the salt while it exists, and the
 	// stored level-0 hash of the leaf (stored under hash_index).
 	rows, err := s.db.read.QueryContext(ctx, `
@@ -373,7 +373,8 @@ SELECT r.id, r.leaf_index, r.subject_id, r.body, r.sealed_salt, r.commitment, r.
 FROM receipts r
 LEFT JOIN ledger_hashes h ON h.idx = r.hash_index
 LEFT JOIN subject_keys k ON k.key_id = r.key_id
-ORDER BY r.leaf_index`)
+WHERE r.leaf_index < `+s.db.placeholder(1)+`
+ORDER BY r.leaf_index`, below)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -239,7 +240,7 @@ func (e *env) checkTree(t *testing.T) []consent.LeafReceipt {
 	t.Helper()
 	var got []consent.LeafReceipt
 	var mem ledger.MemoryTree
-	err := e.db.Ledger().Receipts(e.ctx, func(r consent.LeafReceipt, h ledger.Hash) error {
+	err := e.db.Ledger().Receipts(e.ctx, math.MaxInt64, func(r consent.LeafReceipt, h ledger.Hash) error {
 		if want := int64(len(got)); r.LeafIndex != want {
 			t.Errorf("Receipts: receipt %s at position %d has leaf index %d, want %d (leaf order, no gaps)", r.ID, want, r.LeafIndex, want)
 		}
@@ -809,7 +810,7 @@ func testLedgerReceiptRoundTrip(t *testing.T, e *env) {
 	// An error from the callback stops the iteration and comes back.
 	calls := 0
 	errStop := errors.New("stop")
-	err := e.db.Ledger().Receipts(e.ctx, func(consent.LeafReceipt, ledger.Hash) error { calls++; return errStop })
+	err := e.db.Ledger().Receipts(e.ctx, math.MaxInt64, func(consent.LeafReceipt, ledger.Hash) error { calls++; return errStop })
 	if !errors.Is(err, errStop) || calls != 1 {
 		t.Errorf("Receipts with a failing callback: got err=%v after %d calls, want %v after 1 call", err, calls, errStop)
 	}
