@@ -58,7 +58,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	defer a.Close()
 	fmt.Fprintf(env.Stdout, "machine: %s, %d cores, %s/%s, %s\n", cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	if *database != "" {
-		fmt.Fprintln(env.Stdout, "store: postgres (4 group-commit writers, synchronous_commit as configured on the server)")
+		fmt.Fprintf(env.Stdout, "store: postgres (%d group-commit writers, synchronous_commit as configured on the server)\n", a.Store.Writers())
 	} else {
 		fmt.Fprintln(env.Stdout, "store: sqlite, WAL, synchronous=FULL, one writer connection with group commit, temp dir", dir)
 	}

@@ -91,6 +91,9 @@ func New(d Dialect, write, read *sql.DB, opts Options, onClose ...func() error) 
 	return db, nil
 }
 
+// Writers is the number of group-commit writers.
+func (db *DB) Writers() int { return db.opts.Writers }
+
 // Dialect names the engine.
 func (db *DB) Dialect() string { return db.dialect.Name }
 
