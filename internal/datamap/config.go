@@ -358,39 +358,33 @@ func hasID(m *Map, section, id string) bool {
 	return ok
 }
 
+// entryFor returns the entry of list with the given id, appending a new one
+// (with only its id set) when there is none.
+func entryFor[T any](list *[]T, id string, idOf func(*T) *string) *T {
+	for i := range *list {
+		if *idOf(&(*list)[i]) == id {
+			return &(*list)[i]
+		}
+	}
+	var fresh T
+	*idOf(&fresh) = id
+	*list = append(*list, fresh)
+	return &(*list)[len(*list)-1]
+}
+
 // apply decodes one entry onto a copy of the existing entry, or appends it.
 func (p *parser) apply(m *Map, section string, e entry) error {
 	path := fmt.Sprintf("%s[%s]", section, e.id)
 	skip := []string{"id"}
 	switch section {
 	case "purposes":
-		i := slices.IndexFunc(m.Purposes, func(x Purpose) bool { return x.ID == e.id })
-		if i < 0 {
-			m.Purposes = append(m.Purposes, Purpose{ID: e.id})
-			i = len(m.Purposes) - 1
-		}
-		return p.decodeOnto(&m.Purposes[i], e.mem, path, skip...)
+		return p.decodeOnto(entryFor(&m.Purposes, e.id, func(x *Purpose) *string { return &x.ID }), e.mem, path, skip...)
 	case "categories":
-		i := slices.IndexFunc(m.Categories, func(x Category) bool { return x.ID == e.id })
-		if i < 0 {
-			m.Categories = append(m.Categories, Category{ID: e.id})
-			i = len(m.Categories) - 1
-		}
-		return p.decodeOnto(&m.Categories[i], e.mem, path, skip...)
+		return p.decodeOnto(entryFor(&m.Categories, e.id, func(x *Category) *string { return &x.ID }), e.mem, path, skip...)
 	case "recipients":
-		i := slices.IndexFunc(m.Recipients, func(x Recipient) bool { return x.ID == e.id })
-		if i < 0 {
-			m.Recipients = append(m.Recipients, Recipient{ID: e.id})
-			i = len(m.Recipients) - 1
-		}
-		return p.decodeOnto(&m.Recipients[i], e.mem, path, skip...)
+		return p.decodeOnto(entryFor(&m.Recipients, e.id, func(x *Recipient) *string { return &x.ID }), e.mem, path, skip...)
 	case "regimes":
-		i := slices.IndexFunc(m.Regimes, func(x Regime) bool { return x.ID == e.id })
-		if i < 0 {
-			m.Regimes = append(m.Regimes, Regime{ID: e.id})
-			i = len(m.Regimes) - 1
-		}
-		return p.decodeOnto(&m.Regimes[i], e.mem, path, skip...)
+		return p.decodeOnto(entryFor(&m.Regimes, e.id, func(x *Regime) *string { return &x.ID }), e.mem, path, skip...)
 	}
 	return nil
 }
