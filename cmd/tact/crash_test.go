@@ -99,7 +99,7 @@ func crashStore(ctx context.Context, t *testing.T, bin string, store []string, r
 		notice := noticeVersion(ctx, t, srv.addr)
 		delay := time.Duration(300+rng.IntN(1201)) * time.Millisecond
 
-		got, stats := loadAndKill(ctx, t, srv, writeKey, notice, delay, cycle)
+		got, stats := loadAndKill(ctx, t, srv, writeKey, notice, delay, cycle, func() { srv.kill(t) })
 		t.Logf("cycle %d: killed after %v with %d clients: %d receipts acknowledged (201), %d other answers %v, %d requests failed on the connection",
 			cycle, delay, crashClients, len(got), stats.otherCount(), stats.other, stats.connErrs)
 		if stats.otherCount() > 0 {
@@ -302,7 +302,7 @@ func (s *loadStats) otherCount() int {
 // loadAndKill runs crashClients keep-alive clients recording consent
 // decisions against srv, SIGKILLs srv after delay while they run, and returns
 // every receipt answered 201 with its leaf index.
-func loadAndKill(ctx context.Context, t *testing.T, srv *tactServer, writeKey, notice string, delay time.Duration, cycle int) ([]ack, *loadStats) {
+func loadAndKill(ctx context.Context, t *testing.T, srv *tactServer, writeKey, notice string, delay time.Duration, cycle int, stop func()) ([]ack, *loadStats) {
 	t.Helper()
 	// The clients stop on their first connection error after the kill; the
 	// deadline only bounds them should the kill not cut them off.
@@ -377,7 +377,7 @@ func loadAndKill(ctx context.Context, t *testing.T, srv *tactServer, writeKey, n
 		t.Fatalf("cycle %d: tact serve exited on its own under load before the kill: %v\nstderr: %s", cycle, srv.err, srv.logs)
 	default:
 	}
-	srv.kill(t)
+	stop()
 	wg.Wait()
 	if errors.Is(load.Err(), context.DeadlineExceeded) {
 		t.Logf("cycle %d: some clients ran until their deadline after the kill", cycle)

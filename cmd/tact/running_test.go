@@ -46,3 +46,26 @@ func TestCommandsAgainstRunningServer(t *testing.T) {
 	runTact(ctx, t, bin, 0, append([]string{"keys", "list"}, store...)...)
 	runTact(ctx, t, bin, 0, append([]string{"migrate"}, store...)...)
 }
+
+// A graceful stop (SIGTERM) under load finishes the requests in flight:
+// every decision answered 201 is stored, and tact exits 0.
+func TestGracefulStopUnderLoadKeepsAcknowledged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary; skipped with -short")
+	}
+	bin := buildTact(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	store := []string{"--data", t.TempDir()}
+	key := strings.TrimSpace(runTact(ctx, t, bin, 0, append([]string{"keys", "create", "--kind", "write"}, store...)...))
+	srv := startTact(ctx, t, bin, store)
+	notice := noticeVersion(ctx, t, srv.addr)
+	acked, stats := loadAndKill(ctx, t, srv, key, notice, 700*time.Millisecond, 1, func() { srv.stop(ctx, t) })
+	if len(acked) == 0 {
+		t.Fatalf("no decision was acknowledged before the stop (other answers: %v)", stats.other)
+	}
+	srv = startTact(ctx, t, bin, store)
+	defer srv.stop(ctx, t)
+	checkReceipts(ctx, t, srv.addr, acked, 1)
+	t.Logf("%d decisions acknowledged before SIGTERM, all stored", len(acked))
+}

@@ -206,8 +206,16 @@ func TestKeysAndTokens(t *testing.T) {
 	if code != 0 || !regexp.MustCompile(`^tact_wk_[a-z2-7]{32}\n$`).MatchString(out) {
 		t.Fatalf("keys create: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
+	secret := strings.TrimSpace(out)
+	// Only the secret's SHA-256 is stored: the secret is in no database file.
+	for _, f := range []string{"tact.db", "tact.db-wal"} {
+		b, _ := os.ReadFile(filepath.Join(dir, f))
+		if bytes.Contains(b, []byte(secret)) {
+			t.Errorf("%s contains the write key in clear", f)
+		}
+	}
 	a := openApp(t, []string{"--data", dir})
-	p, err := a.Auth.Authenticate(context.Background(), strings.TrimSpace(out))
+	p, err := a.Auth.Authenticate(context.Background(), secret)
 	if err != nil || p.Kind != "write" || len(p.Origins) != 1 {
 		t.Fatalf("the new key does not authenticate: %v %+v", err, p)
 	}
