@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tact-cdp/tact"
 	"github.com/tact-cdp/tact/internal/auth"
 	"github.com/tact-cdp/tact/internal/consent"
 	"github.com/tact-cdp/tact/internal/datamap"
@@ -162,4 +161,3 @@ func defaultOrigin(publicURL string) string {
 // Close closes the store after its queued writes are committed.
 func (a *App) Close() error { return a.Store.Close() }
 
-var _ = tact.EINVALID

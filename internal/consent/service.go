@@ -3,7 +3,6 @@ package consent
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -582,7 +581,6 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-var _ = errors.New
 
 // checkRequest validates a decision against the notice it cites and returns
 // the number of purposes it grants. It needs no storage.

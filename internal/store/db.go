@@ -12,7 +12,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -221,4 +220,3 @@ func (c *hashCache) put(hs map[int64]ledger.Hash) {
 
 func errClosed() error { return tact.Errorf(tact.EUNAVAILABLE, "the store is shutting down") }
 
-var _ = fmt.Sprintf

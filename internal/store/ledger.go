@@ -407,7 +407,6 @@ ORDER BY r.leaf_index`, below)
 	return rows.Err()
 }
 
-var _ = tact.ENOTFOUND
 
 // ShredSubject erases a subject: its data keys first (crypto-shredding: from
 // then on nothing sealed for it can be opened, and its ledger leaves no longer
