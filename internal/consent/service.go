@@ -213,7 +213,9 @@ func (s *Service) Record(ctx context.Context, caller Caller, req Request) (*Resu
 	fresh := &freshKey{StoredKey{ID: keyID, Wrapped: wrapped}, dk}
 	err = s.store.Write(ctx, func(tx Tx) error {
 		*res = Result{AnonymousID: res.AnonymousID}
-		return s.record(ctx, tx, pol, notice, caller, req, now, claims, anon, anonFromToken, user, email, userHashOK, grants, fresh, res)
+		d := &decision{s: s, pol: pol, notice: notice, caller: caller, req: req, now: now, claims: claims,
+			anon: anon, anonFromToken: anonFromToken, user: user, email: email, userHashOK: userHashOK, grants: grants, fresh: fresh}
+		return d.record(ctx, tx, res)
 	})
 	if err != nil {
 		return nil, err
@@ -224,9 +226,31 @@ func (s *Service) Record(ctx context.Context, caller Caller, req Request) (*Resu
 	return res, nil
 }
 
-func (s *Service) record(ctx context.Context, tx Tx, pol *Policy, notice NoticeRecord, caller Caller, req Request,
-	now time.Time, claims *subjecttoken.Claims, anon *identifier, anonFromToken bool, user, email *identifier,
-	userHashOK bool, grants int, fresh *freshKey, res *Result) error {
+// decision is one validated decision request on its way into the store:
+// everything Record worked out before the write transaction.
+type decision struct {
+	s             *Service
+	pol           *Policy
+	notice        NoticeRecord
+	caller        Caller
+	req           Request
+	now           time.Time
+	claims        *subjecttoken.Claims // a verified subject token, if any
+	anon          *identifier
+	anonFromToken bool // the browser is named only by its token
+	user, email   *identifier
+	userHashOK    bool
+	grants        int
+	fresh         *freshKey
+}
+
+// record runs inside the write transaction: it resolves the identities,
+// checks what needs the store (is the browser known, is its token current),
+// links them where trusted, and writes the receipts and the new state.
+func (d *decision) record(ctx context.Context, tx Tx, res *Result) error {
+	s, pol, notice, caller, req, now := d.s, d.pol, d.notice, d.caller, d.req, d.now
+	claims, anon, anonFromToken, user, email := d.claims, d.anon, d.anonFromToken, d.user, d.email
+	userHashOK, grants, fresh := d.userHashOK, d.grants, d.fresh
 
 	ids := []*identifier{}
 	for _, id := range []*identifier{user, email, anon} {
