@@ -160,4 +160,3 @@ func defaultOrigin(publicURL string) string {
 
 // Close closes the store after its queued writes are committed.
 func (a *App) Close() error { return a.Store.Close() }
-

@@ -605,7 +605,6 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-
 // checkRequest validates a decision against the notice it cites and returns
 // the number of purposes it grants. It needs no storage.
 func checkRequest(req *Request, notice NoticeRecord) (int, error) {

@@ -219,4 +219,3 @@ func (c *hashCache) put(hs map[int64]ledger.Hash) {
 }
 
 func errClosed() error { return tact.Errorf(tact.EUNAVAILABLE, "the store is shutting down") }
-

@@ -407,7 +407,6 @@ ORDER BY r.leaf_index`, below)
 	return rows.Err()
 }
 
-
 // ShredSubject erases a subject: its data keys first (crypto-shredding: from
 // then on nothing sealed for it can be opened, and its ledger leaves no longer
 // link to it), then its identities, state and the pseudonymous body of its
