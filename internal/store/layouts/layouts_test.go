@@ -232,18 +232,27 @@ const (
 	timed   = 100  // commit groups timed per benchmark iteration
 )
 
-func openSQLite(t testing.TB) (*sql.DB, dialect, func() int64) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "events.db")
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_txlock=immediate")
-	if err != nil {
-		t.Fatal(err)
+// openSQLite opens SQLite as tact does (WAL, synchronous=FULL, checkpoints
+// kept out of the commit path: tact runs them in the background). The page
+// size is checked: modernc applies DSN pragmas in lexical order, so a
+// page_size other than the default does not take once journal_mode=WAL ran.
+func openSQLite(pageSize int) func(t testing.TB) (*sql.DB, dialect, func() int64) {
+	return func(t testing.TB) (*sql.DB, dialect, func() int64) {
+		path := filepath.Join(t.TempDir(), "events.db")
+		db, err := sql.Open("sqlite", fmt.Sprintf("file:%s?_pragma=busy_timeout(10000)&_pragma=page_size(%d)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)&_txlock=immediate", path, pageSize))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.SetMaxOpenConns(1)
+		t.Cleanup(func() { db.Close() })
+		var got int
+		if err := db.QueryRow("PRAGMA page_size").Scan(&got); err != nil || got != pageSize {
+			t.Fatalf("page_size = %d (%v), want %d", got, err, pageSize)
+		}
+		// The WAL file is reused after each checkpoint, so its size says
+		// nothing about bytes written: no WAL metric for SQLite.
+		return db, dialect{name: "sqlite"}, func() int64 { return 0 }
 	}
-	db.SetMaxOpenConns(1)
-	t.Cleanup(func() { db.Close() })
-	// The WAL file is reused after each checkpoint, so its size says
-	// nothing about bytes written: no WAL metric for SQLite.
-	return db, dialect{name: "sqlite"}, func() int64 { return 0 }
 }
 
 func openPostgres(t testing.TB) (*sql.DB, dialect, func() int64) {
@@ -288,7 +297,7 @@ func BenchmarkLayouts(b *testing.B) {
 	stores := []struct {
 		name string
 		open func(testing.TB) (*sql.DB, dialect, func() int64)
-	}{{"sqlite", openSQLite}, {"postgres", openPostgres}}
+	}{{"sqlite", openSQLite(4096)}, {"postgres", openPostgres}}
 	for _, st := range stores {
 		for _, l := range candidates {
 			b.Run(st.name+"/"+l.name, func(b *testing.B) {
@@ -338,7 +347,7 @@ func TestLayoutsWrite(t *testing.T) {
 	stores := []struct {
 		name string
 		open func(testing.TB) (*sql.DB, dialect, func() int64)
-	}{{"sqlite", openSQLite}, {"postgres", openPostgres}}
+	}{{"sqlite", openSQLite(4096)}, {"postgres", openPostgres}}
 	for _, st := range stores {
 		for _, l := range candidates {
 			t.Run(st.name+"/"+l.name, func(t *testing.T) {
