@@ -61,7 +61,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		Log: log, Store: a.Store, Auth: a.Auth, Consent: a.Consent, Ledger: a.Ledger,
 		DataMap:       func() *datamap.Map { return a.DataMap },
 		SecureCookies: !strings.HasPrefix(*publicURL, "http://") || isLocal(*publicURL),
-		TokenTTL:      *tokenTTL, GPCUpdated: gpcUpdated, Ready: ready.Load,
+		TokenTTL:      *tokenTTL, GPCUpdated: gpcUpdated, Ready: ready.Load, PublicURL: *publicURL,
 	}
 	srv := &http.Server{
 		Handler:           api.Handler(),

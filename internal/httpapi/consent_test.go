@@ -470,3 +470,32 @@ func TestWellKnownAndOperations(t *testing.T) {
 		}
 	})
 }
+
+// The browser SDK loads its settings from tact and posts its telemetry to
+// tact, which keeps none of it (DESIGN 5.1).
+func TestSDKSettingsAndMetrics(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		code, set, h := e.do("GET", "/v1/projects/"+e.writeKey+"/settings", nil, header("Origin", "https://shop.example"))
+		if code != 200 || h.Get("Access-Control-Allow-Origin") != "https://shop.example" {
+			t.Fatalf("settings: %d %v", code, h)
+		}
+		sio := set["integrations"].(map[string]any)["Segment.io"].(map[string]any)
+		host := strings.TrimPrefix(e.srv.URL, "http://")
+		if sio["apiKey"] != e.writeKey || sio["apiHost"] != host+"/v1" || sio["protocol"] != "http" {
+			t.Errorf("settings route the SDK elsewhere: %v", sio)
+		}
+		for _, key := range []string{"tact_wk_unknown0000000000000000", e.server} {
+			if code, _, _ := e.do("GET", "/v1/projects/"+key+"/settings", nil); code != 404 {
+				t.Errorf("settings for a key that is no write key: %d, want 404", code)
+			}
+		}
+		for _, path := range []string{"/m", "/v1/m"} {
+			if code, _, _ := e.do("POST", path, `{"series":[{"type":"Counter","metric":"analytics_js.invoke","value":1}]}`, header("Content-Type", "text/plain")); code != 200 {
+				t.Errorf("POST %s: %d, want 200", path, code)
+			}
+		}
+		if code, _, _ := e.do("POST", "/v1/m", strings.Repeat("x", 65<<10)); code != 413 {
+			t.Errorf("oversized metrics post: %d, want 413", code)
+		}
+	})
+}

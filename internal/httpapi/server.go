@@ -36,6 +36,9 @@ type Server struct {
 	// plain http to a non-localhost host).
 	SecureCookies bool
 	TokenTTL      time.Duration
+	// PublicURL is where browsers reach tact (the SDK settings' apiHost);
+	// empty: the request's own host.
+	PublicURL string
 	// GPCUpdated is when the GPC stance was last changed (gpc.json).
 	GPCUpdated time.Time
 	// Ready reports whether the server may take traffic (false while
@@ -70,6 +73,12 @@ func (s *Server) routes() {
 	s.handle("GET /.well-known/tact-ledger-key", s.getLedgerKey, limitNone)
 	s.handle("GET /.well-known/gpc.json", s.getGPC, limitNone)
 	s.mux.HandleFunc("OPTIONS /v1/", s.preflight)
+	s.mux.HandleFunc("OPTIONS /m", s.preflight)
+
+	// The browser SDK's settings and telemetry (DESIGN 5.1).
+	s.handle("GET /v1/projects/{writeKey}/settings", s.getSDKSettings, limitNone)
+	s.handle("POST /m", s.postSDKMetrics, limitSDKMetrics)
+	s.handle("POST /v1/m", s.postSDKMetrics, limitSDKMetrics)
 
 	// Admin API (DESIGN 5.5).
 	s.handle("GET /admin/api/stats", s.getStats, limitNone)
