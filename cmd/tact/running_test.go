@@ -12,13 +12,7 @@ import (
 // what they create is valid at once (DESIGN 5.6). The binary is built once
 // and shared with the crash test.
 func TestCommandsAgainstRunningServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary; skipped with -short")
-	}
-	bin := buildTact(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	store := []string{"--data", t.TempDir()}
+	ctx, bin, store := binaryAndStore(t)
 	srv := startTact(ctx, t, bin, store)
 	defer srv.stop(ctx, t)
 
@@ -50,13 +44,7 @@ func TestCommandsAgainstRunningServer(t *testing.T) {
 // A graceful stop (SIGTERM) under load finishes the requests in flight:
 // every decision answered 201 is stored, and tact exits 0.
 func TestGracefulStopUnderLoadKeepsAcknowledged(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary; skipped with -short")
-	}
-	bin := buildTact(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	store := []string{"--data", t.TempDir()}
+	ctx, bin, store := binaryAndStore(t)
 	key := strings.TrimSpace(runTact(ctx, t, bin, 0, append([]string{"keys", "create", "--kind", "write"}, store...)...))
 	srv := startTact(ctx, t, bin, store)
 	notice := noticeVersion(ctx, t, srv.addr)
@@ -68,4 +56,17 @@ func TestGracefulStopUnderLoadKeepsAcknowledged(t *testing.T) {
 	defer srv.stop(ctx, t)
 	checkReceipts(ctx, t, srv.addr, acked, 1)
 	t.Logf("%d decisions acknowledged before SIGTERM, all stored", len(acked))
+}
+
+// binaryAndStore builds tact (skipped with -short) and gives a fresh store
+// and a context bounding the test.
+func binaryAndStore(t *testing.T) (context.Context, string, []string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the binary; skipped with -short")
+	}
+	bin := buildTact(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx, bin, []string{"--data", t.TempDir()}
 }

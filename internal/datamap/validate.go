@@ -66,6 +66,16 @@ func (c *checker) add(field, format string, args ...any) {
 	c.problems = append(c.problems, Problem{File: c.file, Field: field, Reason: fmt.Sprintf(format, args...)})
 }
 
+// uniqueID checks an entry's id: its form, and that no earlier entry has it.
+func (c *checker) uniqueID(field, id string, re *regexp.Regexp, seen map[string]bool, what string) {
+	if !re.MatchString(id) {
+		c.add(field, "must match %s", re)
+	} else if seen[id] {
+		c.add(field, "duplicate %s", what)
+	}
+	seen[id] = true
+}
+
 func (c *checker) text(field string, t Text, required bool) {
 	if t == nil && !required {
 		return
@@ -117,12 +127,7 @@ func (m *Map) Validate() error {
 	seen := map[string]bool{}
 	for i, p := range m.Purposes {
 		f := key("purposes", p.ID, i)
-		if !purposeIDRe.MatchString(p.ID) {
-			c.add(f+".id", "must match %s", purposeIDRe)
-		} else if seen[p.ID] {
-			c.add(f+".id", "duplicate purpose")
-		}
-		seen[p.ID] = true
+		c.uniqueID(f+".id", p.ID, purposeIDRe, seen, "purpose")
 		c.text(f+".title", p.Title, true)
 		c.text(f+".description", p.Description, true)
 		c.ids(f+".categories", "category", p.Categories, categories)
@@ -203,12 +208,7 @@ func (m *Map) Validate() error {
 	seen = map[string]bool{}
 	for i, cat := range m.Categories {
 		f := key("categories", cat.ID, i)
-		if !categoryIDRe.MatchString(cat.ID) {
-			c.add(f+".id", "must match %s", categoryIDRe)
-		} else if seen[cat.ID] {
-			c.add(f+".id", "duplicate category")
-		}
-		seen[cat.ID] = true
+		c.uniqueID(f+".id", cat.ID, categoryIDRe, seen, "category")
 		c.text(f+".title", cat.Title, true)
 		c.text(f+".description", cat.Description, false)
 		if cat.RetentionDays <= 0 {
@@ -220,12 +220,7 @@ func (m *Map) Validate() error {
 	seen = map[string]bool{}
 	for i, r := range m.Recipients {
 		f := key("recipients", r.ID, i)
-		if !purposeIDRe.MatchString(r.ID) {
-			c.add(f+".id", "must match %s", purposeIDRe)
-		} else if seen[r.ID] {
-			c.add(f+".id", "duplicate recipient")
-		}
-		seen[r.ID] = true
+		c.uniqueID(f+".id", r.ID, purposeIDRe, seen, "recipient")
 		if strings.TrimSpace(r.Name) == "" {
 			c.add(f+".name", "is required")
 		}
@@ -278,12 +273,7 @@ func (m *Map) Validate() error {
 	seen = map[string]bool{}
 	for i, r := range m.Regimes {
 		f := key("regimes", r.ID, i)
-		if !purposeIDRe.MatchString(r.ID) {
-			c.add(f+".id", "must match %s", purposeIDRe)
-		} else if seen[r.ID] {
-			c.add(f+".id", "duplicate regime")
-		}
-		seen[r.ID] = true
+		c.uniqueID(f+".id", r.ID, purposeIDRe, seen, "regime")
 		c.text(f+".title", r.Title, true)
 		c.text(f+".notes", r.Notes, false)
 		if r.Model != ModelOptIn && r.Model != ModelOptOut {

@@ -275,6 +275,15 @@ func openPostgres(t testing.TB) (*sql.DB, dialect, func() int64) {
 	return db, dialect{name: "postgres", dollar: true}, walBytes
 }
 
+type storeOpener struct {
+	name string
+	open func(testing.TB) (*sql.DB, dialect, func() int64)
+}
+
+func stores() []storeOpener {
+	return []storeOpener{{"sqlite", openSQLite(4096)}, {"postgres", openPostgres}}
+}
+
 func commit(tb testing.TB, db *sql.DB, d dialect, l layout, evs []event) {
 	tx, err := db.BeginTx(context.Background(), nil)
 	if err != nil {
@@ -294,11 +303,7 @@ func commit(tb testing.TB, db *sql.DB, d dialect, l layout, evs []event) {
 //
 //	go test -run '^$' -bench Layouts -benchtime 1x ./internal/store/layouts/
 func BenchmarkLayouts(b *testing.B) {
-	stores := []struct {
-		name string
-		open func(testing.TB) (*sql.DB, dialect, func() int64)
-	}{{"sqlite", openSQLite(4096)}, {"postgres", openPostgres}}
-	for _, st := range stores {
+	for _, st := range stores() {
 		for _, l := range candidates {
 			b.Run(st.name+"/"+l.name, func(b *testing.B) {
 				db, d, wal := st.open(b)
@@ -344,11 +349,7 @@ func BenchmarkLayouts(b *testing.B) {
 // work on both stores (the benchmark is only worth its numbers if they do),
 // and that the dedup keys reject a repeated messageId.
 func TestLayoutsWrite(t *testing.T) {
-	stores := []struct {
-		name string
-		open func(testing.TB) (*sql.DB, dialect, func() int64)
-	}{{"sqlite", openSQLite(4096)}, {"postgres", openPostgres}}
-	for _, st := range stores {
+	for _, st := range stores() {
 		for _, l := range candidates {
 			t.Run(st.name+"/"+l.name, func(t *testing.T) {
 				db, d, _ := st.open(t)
