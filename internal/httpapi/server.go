@@ -45,8 +45,9 @@ type Server struct {
 	// shutting down).
 	Ready func() bool
 
-	metrics *metrics
-	mux     *http.ServeMux
+	metrics  *metrics
+	mux      *http.ServeMux
+	patterns []string
 }
 
 // Handler returns the root handler.
@@ -70,6 +71,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/consent/receipts/{id}", s.getReceipt, limitNone)
 	s.handle("GET /v1/ledger/checkpoint", s.getCheckpoint, limitNone)
 	s.handle("GET /v1/ledger/consistency", s.getConsistency, limitNone)
+	s.handle("GET /v1/openapi.json", s.getOpenAPI, limitNone)
 	s.handle("GET /.well-known/tact-ledger-key", s.getLedgerKey, limitNone)
 	s.handle("GET /.well-known/gpc.json", s.getGPC, limitNone)
 	s.mux.HandleFunc("OPTIONS /v1/", s.preflight)
@@ -104,6 +106,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // handle registers h with a body limit and the error adapter.
 func (s *Server) handle(pattern string, h handlerFunc, bodyLimit int64) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		if bodyLimit > 0 {
 			r.Body = http.MaxBytesReader(w, r.Body, bodyLimit)
