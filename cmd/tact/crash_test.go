@@ -179,7 +179,8 @@ type tactServer struct {
 // startTact starts `tact serve` on a free port and waits for its address.
 func startTact(ctx context.Context, t *testing.T, bin string, store []string) *tactServer {
 	t.Helper()
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "warn"}, store...)
+	// Load from one loopback address on purpose: no per-IP rate limit.
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "warn", "--rate-limit-ip", "0"}, store...)
 	cmd := exec.Command(bin, args...)
 	s := &tactServer{cmd: cmd, logs: &tailBuffer{max: 32 << 10}, exited: make(chan struct{})}
 	cmd.Stderr = s.logs

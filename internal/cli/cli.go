@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -126,6 +127,15 @@ func (s *storeFlags) open(ctx context.Context) (*app.App, error) {
 func envOr(env *Env, key, def string) string {
 	if v := env.Getenv(key); v != "" {
 		return v
+	}
+	return def
+}
+
+func envInt(env *Env, key string, def int) int {
+	if v := env.Getenv(key); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
 	}
 	return def
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os/signal"
 	"strings"
 	"sync/atomic"
@@ -27,10 +28,28 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	smtpURL := fs.String("smtp", env.Getenv("TACT_SMTP"), "smtp://user:pass@host:port for mail; default: the local outbox (TACT_SMTP)")
 	logLevel := fs.String("log-level", envOr(env, "TACT_LOG_LEVEL", "info"), "debug, info, warn or error (TACT_LOG_LEVEL)")
 	tokenTTL := fs.Duration("subject-token-ttl", envDuration(env, "TACT_SUBJECT_TOKEN_TTL", 24*time.Hour), "lifetime of a browser's subject token; each consent decision rotates it (TACT_SUBJECT_TOKEN_TTL)")
+	rateIP := fs.Int("rate-limit-ip", envInt(env, "TACT_RATE_LIMIT_IP", 50), "write requests per second allowed from one client IP (0: no limit) (TACT_RATE_LIMIT_IP)")
+	var proxies stringList
+	if v := env.Getenv("TACT_TRUSTED_PROXIES"); v != "" {
+		proxies = strings.Split(v, ",")
+	}
+	fs.Var(&proxies, "trusted-proxy", "CIDR of a reverse proxy whose X-Forwarded-For is believed; repeatable (TACT_TRUSTED_PROXIES, comma-separated). Without it, every shopper behind a proxy shares the proxy's rate limit")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	_ = smtpURL
+	var trusted []netip.Prefix
+	for _, p := range proxies {
+		pfx, err := netip.ParsePrefix(strings.TrimSpace(p))
+		if err != nil {
+			if a, aerr := netip.ParseAddr(strings.TrimSpace(p)); aerr == nil {
+				pfx = netip.PrefixFrom(a, a.BitLen())
+			} else {
+				return usageErr("--trusted-proxy %q is not a CIDR or an IP address", p)
+			}
+		}
+		trusted = append(trusted, pfx)
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return usageErr("--log-level must be debug, info, warn or error")
@@ -62,6 +81,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		DataMap:       func() *datamap.Map { return a.DataMap },
 		SecureCookies: !strings.HasPrefix(*publicURL, "http://") || isLocal(*publicURL),
 		TokenTTL:      *tokenTTL, GPCUpdated: gpcUpdated, Ready: ready.Load, PublicURL: *publicURL,
+		RateLimitPerIP: *rateIP, TrustedProxies: trusted,
 	}
 	srv := &http.Server{
 		Handler:           api.Handler(),

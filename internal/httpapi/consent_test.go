@@ -11,7 +11,9 @@ import (
 
 	"github.com/tact-cdp/tact/internal/auth"
 	"github.com/tact-cdp/tact/internal/consent"
+	"github.com/tact-cdp/tact/internal/httpapi"
 	"github.com/tact-cdp/tact/internal/ledger"
+	"github.com/tact-cdp/tact/internal/testenv"
 )
 
 // Record → read → withdraw → read (GDPR Art. 7(3): withdrawing is as easy
@@ -498,4 +500,31 @@ func TestSDKSettingsAndMetrics(t *testing.T) {
 			t.Errorf("oversized metrics post: %d, want 413", code)
 		}
 	})
+}
+
+// Past the per-IP limit a client gets 429 with Retry-After, other clients
+// are unaffected, and nothing over the limit is recorded.
+func TestConsentRateLimitPerIP(t *testing.T) {
+	for _, st := range testenv.Stores()[:1] {
+		e := newEnvWith(t, st, func(s *httpapi.Server) { s.RateLimitPerIP = 1 })
+		body := map[string]any{"noticeVersion": e.notice, "method": "banner", "choices": map[string]bool{"analytics": true}}
+		var limited int
+		var retry string
+		for range 15 {
+			code, out, h := e.do("POST", "/v1/consent", body, basic(e.writeKey))
+			if code == 429 {
+				limited++
+				retry = h.Get("Retry-After")
+				if out["error"].(map[string]any)["code"] != "rate_limited" {
+					t.Errorf("429 body: %v", out)
+				}
+			}
+		}
+		if limited != 5 || retry == "" {
+			t.Fatalf("15 requests at a limit of 10 per 10 s: %d limited (want 5), Retry-After %q", limited, retry)
+		}
+		if got := e.ledgerSize(); got != 10 {
+			t.Errorf("ledger has %d receipts, want the 10 allowed", got)
+		}
+	}
 }

@@ -55,6 +55,12 @@ func (s *syncBuffer) String() string {
 
 func newEnv(t *testing.T, st testenv.Store) *env {
 	t.Helper()
+	return newEnvWith(t, st, nil)
+}
+
+// newEnvWith is newEnv with the server adjusted before it starts.
+func newEnvWith(t *testing.T, st testenv.Store, adjust func(*httpapi.Server)) *env {
+	t.Helper()
 	ctx := context.Background()
 	inst := st.New(t)
 	root, err := vault.GenerateRootSecret()
@@ -70,6 +76,9 @@ func newEnv(t *testing.T, st testenv.Store) *env {
 		Log: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Store: a.Store, Auth: a.Auth,
 		Consent: a.Consent, Ledger: a.Ledger, DataMap: func() *datamap.Map { return a.DataMap },
 		TokenTTL: time.Hour, GPCUpdated: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC),
+	}
+	if adjust != nil {
+		adjust(api)
 	}
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)

@@ -10,9 +10,11 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
+	"github.com/go-chi/httprate"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -39,15 +41,20 @@ type Server struct {
 	// PublicURL is where browsers reach tact (the SDK settings' apiHost);
 	// empty: the request's own host.
 	PublicURL string
+	// RateLimitPerIP caps write requests per client IP and second (0: none).
+	RateLimitPerIP int
+	// TrustedProxies are the peers whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
 	// GPCUpdated is when the GPC stance was last changed (gpc.json).
 	GPCUpdated time.Time
 	// Ready reports whether the server may take traffic (false while
 	// shutting down).
 	Ready func() bool
 
-	metrics  *metrics
-	mux      *http.ServeMux
-	patterns []string
+	metrics   *metrics
+	mux       *http.ServeMux
+	patterns  []string
+	ipLimiter *httprate.RateLimiter
 }
 
 // Handler returns the root handler.
@@ -58,6 +65,7 @@ func (s *Server) Handler() http.Handler {
 	s.metrics = newMetrics(s.Registry)
 	s.registerStoreMetrics(s.Registry)
 	s.mux = http.NewServeMux()
+	s.ipLimiter = s.newIPLimiter(s.RateLimitPerIP)
 	s.routes()
 	return s.observe(s.mux)
 }
@@ -66,7 +74,7 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) routes() {
 	// Public consent API (DESIGN 5.2).
 	s.handle("GET /v1/notice", s.getNotice, limitNone)
-	s.handle("POST /v1/consent", s.postConsent, limitConsent)
+	s.handle("POST /v1/consent", s.limited(s.postConsent), limitConsent)
 	s.handle("GET /v1/consent", s.getConsent, limitNone)
 	s.handle("GET /v1/consent/receipts/{id}", s.getReceipt, limitNone)
 	s.handle("GET /v1/ledger/checkpoint", s.getCheckpoint, limitNone)
