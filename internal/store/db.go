@@ -29,6 +29,9 @@ type Dialect struct {
 	// LockLedgerHead reads the ledger size and, where the engine needs it,
 	// locks the head row until the transaction ends.
 	LockLedgerHead string
+	// ForUpdate is the clause that locks the rows a SELECT reads ("" where
+	// the engine has one writer at a time anyway).
+	ForUpdate string
 	// WritableCTE: INSERTs may be chained in one statement with WITH.
 	WritableCTE bool
 	// Retryable reports whether a failed transaction may simply be retried

@@ -58,14 +58,32 @@ func (t *Tx) flushLedger(ctx context.Context) error {
 	if len(t.pending) == 0 {
 		return nil
 	}
-	if !t.savepoints {
-		if err := t.checkNewIDs(ctx); err != nil {
-			return err
-		}
-	}
 	var size int64
-	if err := t.queryRow(ctx, t.db.dialect.LockLedgerHead).Scan(&size); err != nil {
-		return fmt.Errorf("store: reading the ledger head: %w", err)
+	if t.savepoints || len(t.pending) > 500 {
+		// Ids were checked write by write (or are checked in chunks).
+		if !t.savepoints {
+			if err := t.checkNewIDs(ctx); err != nil {
+				return err
+			}
+		}
+		if err := t.queryRow(ctx, t.db.dialect.LockLedgerHead).Scan(&size); err != nil {
+			return fmt.Errorf("store: reading the ledger head: %w", err)
+		}
+	} else {
+		// One round trip: lock and read the head, and count the pending
+		// ids already stored.
+		ids := make([]any, len(t.pending))
+		for i, p := range t.pending {
+			ids[i] = p.r.ID
+		}
+		q := "SELECT size, (SELECT COUNT(*) FROM receipts WHERE id IN (" + strings.Repeat("?, ", len(ids)-1) + "?)) FROM ledger_head WHERE id = 1" + t.db.dialect.ForUpdate
+		var clashes int
+		if err := t.tx.QueryRowContext(ctx, t.db.q(q), ids...).Scan(&size, &clashes); err != nil {
+			return fmt.Errorf("store: reading the ledger head: %w", err)
+		}
+		if clashes > 0 {
+			return errDuplicateReceipt
+		}
 	}
 	reader := t.hashReader(ctx)
 	const receiptCols = 9
