@@ -373,7 +373,11 @@ func (d *decision) record(ctx context.Context, tx Tx, res *Result) error {
 			}
 		}
 		if t.isNew {
-			if err := tx.CreateSubject(ctx, subj, *t.key, t.newIdentities...); err != nil {
+			create := tx.CreateSubject
+			if anon != nil && res.AnonymousID != "" && len(t.newIdentities) == 1 && t.newIdentities[0].Pseudonym == anon.p {
+				create = tx.CreateFreshSubject // only tact's new anonymous id names it
+			}
+			if err := create(ctx, subj, *t.key, t.newIdentities...); err != nil {
 				return err
 			}
 		} else if err := tx.SaveSubject(ctx, subj); err != nil {

@@ -75,6 +75,11 @@ type Tx interface {
 	// CreateSubject stores a new subject with its data key and its (new)
 	// identities, in as few round trips as the engine allows.
 	CreateSubject(ctx context.Context, s Subject, key StoredKey, ids ...Identity) error
+	// CreateFreshSubject is CreateSubject for a subject whose identifiers
+	// nobody can know yet (tact made them in this request): no other write
+	// of the transaction can look them up, so the store may write the rows
+	// with its end-of-batch flush.
+	CreateFreshSubject(ctx context.Context, s Subject, key StoredKey, ids ...Identity) error
 	AddIdentity(ctx context.Context, id Identity) error
 	SetIdentitySubject(ctx context.Context, p vault.Pseudonym, subjectID string) error
 	SetTokenGen(ctx context.Context, p vault.Pseudonym, gen uint32) error

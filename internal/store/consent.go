@@ -160,6 +160,28 @@ func (t *Tx) CreateSubject(ctx context.Context, s consent.Subject, key consent.S
 	return t.insertRows(ctx, "INSERT INTO identities (pseudonym, kind, subject_id, token_gen, created_at) VALUES ", 5, idArgs)
 }
 
+// CreateFreshSubject implements consent.Tx. Where the flush is one statement
+// (PostgreSQL) the rows join it; elsewhere they are written now.
+func (t *Tx) CreateFreshSubject(ctx context.Context, s consent.Subject, key consent.StoredKey, ids ...consent.Identity) error {
+	if !t.db.dialect.WritableCTE {
+		return t.CreateSubject(ctx, s, key, ids...)
+	}
+	state, err := json.Marshal(s.State)
+	if err != nil {
+		return err
+	}
+	t.freshSubjects = append(t.freshSubjects, freshSubject{s: s, state: state, key: key, ids: ids})
+	return nil
+}
+
+// freshSubject is a new subject waiting for the flush.
+type freshSubject struct {
+	s     consent.Subject
+	state []byte
+	key   consent.StoredKey
+	ids   []consent.Identity
+}
+
 // maxCTEIdentities is how many identities (anonymous id, user id, email)
 // a new subject can bring at once.
 const maxCTEIdentities = 3

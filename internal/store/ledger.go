@@ -55,6 +55,13 @@ func (t *Tx) AppendReceipt(ctx context.Context, r consent.StoredReceipt, leafInd
 
 // flushLedger appends the batch's pending receipts as consecutive leaves.
 func (t *Tx) flushLedger(ctx context.Context) error {
+	if len(t.pending) == 0 || len(t.pending) > 100 || len(t.freshSubjects) > 100 {
+		// Fresh subjects go with the leaves' statement; without it (or
+		// when the batch is too large for one), on their own.
+		if err := t.flushFreshSubjects(ctx); err != nil {
+			return err
+		}
+	}
 	if len(t.pending) == 0 {
 		return nil
 	}
@@ -112,12 +119,22 @@ func (t *Tx) flushLedger(ctx context.Context) error {
 	const hashesInsert = "INSERT INTO ledger_hashes (idx, hash) VALUES "
 	if t.db.dialect.WritableCTE && len(t.pending) <= 100 && len(hashArgs) <= 2*500 {
 		// One round trip for the whole flush.
-		q := "WITH r AS (" + receiptsInsert + rows(len(t.pending), receiptCols) + "), h AS (" + hashesInsert + rows(len(hashArgs)/2, 2) + ") " + qSetLedgerSize
-		args := append(append(receiptArgs, hashArgs...), newSize)
+		q := "WITH r AS (" + receiptsInsert + rows(len(t.pending), receiptCols) + "), h AS (" + hashesInsert + rows(len(hashArgs)/2, 2) + ")"
+		args := append(receiptArgs, hashArgs...)
+		if fq, fargs := t.freshSubjectsSQL(); fq != "" {
+			q += ", " + fq
+			args = append(args, fargs...)
+			t.freshSubjects = nil
+		}
+		q += " " + qSetLedgerSize
+		args = append(args, newSize)
 		if err := t.exec(ctx, q, args...); err != nil {
 			return err
 		}
 	} else {
+		if err := t.flushFreshSubjects(ctx); err != nil {
+			return err
+		}
 		if err := t.insertRows(ctx, receiptsInsert, receiptCols, receiptArgs); err != nil {
 			return err
 		}
@@ -156,6 +173,42 @@ func (t *Tx) checkNewIDs(ctx context.Context) error {
 			return errDuplicateReceipt
 		}
 	}
+	return nil
+}
+
+// freshSubjectsSQL is the part of the flush statement that writes the
+// batch's fresh subjects, their keys and identities ("" when none).
+func (t *Tx) freshSubjectsSQL() (string, []any) {
+	if len(t.freshSubjects) == 0 {
+		return "", nil
+	}
+	var subj, keys, ids []any
+	for _, f := range t.freshSubjects {
+		s := f.s
+		subj = append(subj, s.ID, micros(s.CreatedAt), s.Minor, micros(s.GPCAt), f.state, micros(s.CreatedAt))
+		keys = append(keys, f.key.ID[:], s.ID, f.key.Wrapped.KEK, f.key.Wrapped.Blob, micros(s.CreatedAt))
+		for _, id := range f.ids {
+			ids = append(ids, id.Pseudonym[:], string(id.Kind), id.SubjectID, int64(id.TokenGen), micros(id.CreatedAt))
+		}
+	}
+	q := "fs AS (INSERT INTO subjects (id, created_at, minor, gpc_at, state, updated_at) VALUES " + rows(len(subj)/6, 6) + "), " +
+		"fk AS (INSERT INTO subject_keys (key_id, subject_id, kek, wrapped, created_at) VALUES " + rows(len(keys)/5, 5) + ")"
+	args := append(subj, keys...)
+	if len(ids) > 0 {
+		q += ", fi AS (INSERT INTO identities (pseudonym, kind, subject_id, token_gen, created_at) VALUES " + rows(len(ids)/5, 5) + ")"
+		args = append(args, ids...)
+	}
+	return q, args
+}
+
+// flushFreshSubjects writes the fresh subjects in statements of their own.
+func (t *Tx) flushFreshSubjects(ctx context.Context) error {
+	for _, f := range t.freshSubjects {
+		if err := t.CreateSubject(ctx, f.s, f.key, f.ids...); err != nil {
+			return err
+		}
+	}
+	t.freshSubjects = nil
 	return nil
 }
 

@@ -173,20 +173,25 @@ type Tx struct {
 	// receipts waiting for their leaves, and the hashes the flush wrote
 	pending    []pendingLeaf
 	pendingIDs map[string]bool
-	newHashes  map[int64]ledger.Hash
+	// new subjects written by the flush (PostgreSQL)
+	freshSubjects []freshSubject
+	newHashes     map[int64]ledger.Hash
 	// savepoints: each write runs alone, so its errors must show at once.
 	savepoints bool
 }
 
-type txSnapshot struct{ pending int }
+type txSnapshot struct{ pending, fresh int }
 
-func (t *Tx) snapshot() txSnapshot { return txSnapshot{pending: len(t.pending)} }
+func (t *Tx) snapshot() txSnapshot {
+	return txSnapshot{pending: len(t.pending), fresh: len(t.freshSubjects)}
+}
 
 func (t *Tx) restore(s txSnapshot) {
 	for _, p := range t.pending[s.pending:] {
 		delete(t.pendingIDs, p.r.ID)
 	}
 	t.pending = t.pending[:s.pending]
+	t.freshSubjects = t.freshSubjects[:s.fresh]
 }
 
 const (

@@ -47,7 +47,7 @@ func Open(ctx context.Context, url string) (*store.DB, error) {
 		LockLedgerHead: "SELECT size FROM ledger_head WHERE id = 1 FOR UPDATE",
 		Retryable:      retryable,
 	}
-	s, err := store.New(d, db, db, store.Options{Writers: 2, MaxBatch: 256})
+	s, err := store.New(d, db, db, store.Options{Writers: 1, MaxBatch: 256})
 	if err != nil {
 		db.Close()
 		return nil, err
