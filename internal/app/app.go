@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tact-cdp/tact/internal/auth"
+	"github.com/tact-cdp/tact/internal/collect"
 	"github.com/tact-cdp/tact/internal/consent"
 	"github.com/tact-cdp/tact/internal/datamap"
 	"github.com/tact-cdp/tact/internal/ledger"
@@ -44,6 +45,7 @@ type App struct {
 	DataMap *datamap.Map
 	Auth    *auth.Authenticator
 	Consent *consent.Service
+	Collect *collect.Service
 	Ledger  *consent.Ledger
 	Policy  *consent.Policy
 	Tokens  *subjecttoken.Issuer
@@ -142,9 +144,10 @@ func New(ctx context.Context, cfg Config, db *store.DB, root vault.RootSecret, m
 	if err := svc.Publish(ctx, pol); err != nil {
 		return nil, err
 	}
+	events := collect.NewService(db.Events(), svc, v, func() *datamap.Map { return m }, au, collect.Options{})
 	return &App{
 		root:   root,
-		Config: cfg, Store: db, Vault: v, DataMap: m, Auth: au, Consent: svc, Policy: pol, Tokens: tokens,
+		Config: cfg, Store: db, Vault: v, DataMap: m, Auth: au, Consent: svc, Collect: events, Policy: pol, Tokens: tokens,
 		Ledger: consent.NewLedger(db.Ledger(), v, signer),
 	}, nil
 }

@@ -85,7 +85,7 @@ func benchConsent(ctx context.Context, env *Env, a *app.App, clients int, d time
 		return err
 	}
 	api := &httpapi.Server{
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: a.Store, Auth: a.Auth, Consent: a.Consent, Ledger: a.Ledger,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: a.Store, Auth: a.Auth, Consent: a.Consent, Collect: a.Collect, Ledger: a.Ledger,
 		DataMap: func() *datamap.Map { return a.DataMap }, TokenTTL: time.Hour,
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

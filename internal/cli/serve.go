@@ -77,7 +77,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	var ready atomic.Bool
 	ready.Store(true)
 	api := &httpapi.Server{
-		Log: log, Store: a.Store, Auth: a.Auth, Consent: a.Consent, Ledger: a.Ledger,
+		Log: log, Store: a.Store, Auth: a.Auth, Consent: a.Consent, Collect: a.Collect, Ledger: a.Ledger,
 		DataMap:       func() *datamap.Map { return a.DataMap },
 		SecureCookies: !strings.HasPrefix(*publicURL, "http://") || isLocal(*publicURL),
 		TokenTTL:      *tokenTTL, GPCUpdated: gpcUpdated, Ready: ready.Load, PublicURL: *publicURL,

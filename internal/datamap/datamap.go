@@ -121,6 +121,63 @@ type Category struct {
 	Recipients    []string `json:"recipients,omitempty"`
 	Sensitive     bool     `json:"sensitive,omitempty"`
 	Behavioral    bool     `json:"behavioral,omitempty"`
+	// ProductCategories are catalogue category paths ("Health",
+	// "Health/Vitamins") whose products belong to this data category: an
+	// event about such a product carries it. Matching is by whole path
+	// segments, case-insensitively, so "Health" covers "health/vitamins"
+	// but not "Healthy snacks".
+	ProductCategories []string `json:"product_categories,omitempty"`
+}
+
+// MatchesProduct reports whether a product category path ("Health/Vitamins",
+// "health > vitamins") falls under one of the category's product categories.
+func (c Category) MatchesProduct(path string) bool {
+	for _, rule := range c.ProductCategories {
+		if categoryPathHasPrefix(path, rule) {
+			return true
+		}
+	}
+	return false
+}
+
+// SensitiveProductCategory returns the first sensitive data category whose
+// product categories cover path.
+func (m *Map) SensitiveProductCategory(path string) (string, bool) {
+	if path == "" {
+		return "", false
+	}
+	for _, c := range m.Categories {
+		if c.Sensitive && c.MatchesProduct(path) {
+			return c.ID, true
+		}
+	}
+	return "", false
+}
+
+// categoryPathHasPrefix compares category paths segment by segment,
+// accepting "/", ">" and "|" as separators (shops write them differently).
+func categoryPathHasPrefix(path, prefix string) bool {
+	ps, qs := categorySegments(path), categorySegments(prefix)
+	if len(qs) == 0 || len(qs) > len(ps) {
+		return false
+	}
+	for i, q := range qs {
+		if !strings.EqualFold(ps[i], q) {
+			return false
+		}
+	}
+	return true
+}
+
+func categorySegments(path string) []string {
+	f := strings.FieldsFunc(path, func(r rune) bool { return r == '/' || r == '>' || r == '|' })
+	out := f[:0]
+	for _, s := range f {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Recipient roles.

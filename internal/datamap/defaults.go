@@ -209,7 +209,8 @@ func defaultCategories() []Category {
 		{ID: "profile.interests", Title: t2("Interest profile", "兴趣画像"), Description: t2("Product categories you seem interested in, derived from your activity. You can see, edit and pause it.", "根据您的活动推断出的您可能感兴趣的商品类别。您可以查看、编辑或暂停使用。"), RetentionDays: 400, Recipients: []string{"hosting"}, Behavioral: true},
 		{ID: "government_id", Title: t2("Government identifiers", "身份证件号码"), Description: t2("Identity card, passport or tax numbers. Not used for any purpose unless you give them for a legal requirement.", "身份证、护照或税号等证件号码。除非您因法律要求而提供，否则不会用于任何目的。"), RetentionDays: 180, Recipients: []string{"hosting"}, Sensitive: true},
 		{ID: "financial", Title: t2("Financial account data", "金融账户信息"), Description: t2("Bank or card account details. Payments are handled by the payment provider, not stored by tact.", "银行或银行卡账户信息。付款由支付服务商处理，tact 不保存这些信息。"), RetentionDays: 180, Recipients: []string{"hosting"}, Sensitive: true},
-		{ID: "health", Title: t2("Health-related interests", "健康相关兴趣"), Description: t2("Interest in health products, which can reveal information about your health.", "对健康类商品的兴趣，这可能透露您的健康信息。"), RetentionDays: 180, Recipients: []string{"hosting"}, Sensitive: true, Behavioral: true},
+		{ID: "health", Title: t2("Health-related interests", "健康相关兴趣"), Description: t2("Interest in health products, which can reveal information about your health.", "对健康类商品的兴趣，这可能透露您的健康信息。"), RetentionDays: 180, Recipients: []string{"hosting"}, Sensitive: true, Behavioral: true,
+			ProductCategories: []string{"Health", "Pharmacy", "Medicine", "Sexual wellness", "Intimate care", "Pregnancy", "Adult"}},
 	}
 }
 

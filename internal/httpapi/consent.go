@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"strings"
+
 	"io"
 	"net/http"
 	"strconv"
@@ -167,8 +169,18 @@ func (s *Server) getStats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	counts, err := s.Store.EventCounts(r.Context())
+	if err != nil {
+		return err
+	}
+	dropped := map[string]int64{}
+	for k, n := range counts {
+		if reason, ok := strings.CutPrefix(k, "dropped."); ok {
+			dropped[reason] = n
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"events":   map[string]any{"received": 0, "stored": 0, "dropped": map[string]int64{}},
+		"events":   map[string]any{"received": counts["received"], "stored": counts["stored"], "dropped": dropped},
 		"receipts": st.Receipts,
 		"subjects": st.Subjects,
 		"requests": map[string]int64{},

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"github.com/tact-cdp/tact/internal/collect"
+
 	"net/http"
 	"strconv"
 	"time"
@@ -12,6 +14,19 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	receipts *prometheus.CounterVec
+
+	eventsReceived prometheus.Counter
+	eventsStored   prometheus.Counter
+	eventsDropped  *prometheus.CounterVec
+}
+
+// events counts the outcome of one ingest call.
+func (m *metrics) events(res *collect.Result, received int) {
+	m.eventsReceived.Add(float64(received))
+	m.eventsStored.Add(float64(res.Stored))
+	for reason, n := range res.Dropped {
+		m.eventsDropped.WithLabelValues(reason).Add(float64(n))
+	}
 }
 
 // registerStoreMetrics exposes the group-commit writers' figures.
@@ -39,8 +54,17 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		receipts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tact_consent_receipts_total", Help: "Consent receipts written, by method.",
 		}, []string{"method"}),
+		eventsReceived: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tact_events_received_total", Help: "Events received (accepted or rejected).",
+		}),
+		eventsStored: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tact_events_stored_total", Help: "Events stored as personal data.",
+		}),
+		eventsDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tact_events_dropped_total", Help: "Events not stored as personal data, by reason.",
+		}, []string{"reason"}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.receipts,
+	reg.MustRegister(m.requests, m.duration, m.receipts, m.eventsReceived, m.eventsStored, m.eventsDropped,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/tact-cdp/tact"
 	"github.com/tact-cdp/tact/internal/auth"
+	"github.com/tact-cdp/tact/internal/collect"
 	"github.com/tact-cdp/tact/internal/consent"
 	"github.com/tact-cdp/tact/internal/datamap"
 	"github.com/tact-cdp/tact/internal/store"
@@ -31,6 +32,7 @@ type Server struct {
 	Store    *store.DB
 	Auth     *auth.Authenticator
 	Consent  *consent.Service
+	Collect  *collect.Service
 	Ledger   *consent.Ledger
 	DataMap  func() *datamap.Map
 	Registry *prometheus.Registry
@@ -43,6 +45,8 @@ type Server struct {
 	PublicURL string
 	// RateLimitPerIP caps write requests per client IP and second (0: none).
 	RateLimitPerIP int
+	// RateLimitPerKey caps event requests per write key and second (0: none).
+	RateLimitPerKey int
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	// GPCUpdated is when the GPC stance was last changed (gpc.json).
@@ -51,10 +55,11 @@ type Server struct {
 	// shutting down).
 	Ready func() bool
 
-	metrics   *metrics
-	mux       *http.ServeMux
-	patterns  []string
-	ipLimiter *httprate.RateLimiter
+	metrics    *metrics
+	mux        *http.ServeMux
+	patterns   []string
+	ipLimiter  *httprate.RateLimiter
+	keyLimiter *httprate.RateLimiter
 }
 
 // Handler returns the root handler.
@@ -66,6 +71,7 @@ func (s *Server) Handler() http.Handler {
 	s.registerStoreMetrics(s.Registry)
 	s.mux = http.NewServeMux()
 	s.ipLimiter = s.newIPLimiter(s.RateLimitPerIP)
+	s.keyLimiter = s.newKeyLimiter(s.RateLimitPerKey)
 	s.routes()
 	return s.observe(s.mux)
 }
@@ -85,6 +91,11 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("OPTIONS /v1/", s.preflight)
 	s.mux.HandleFunc("OPTIONS /m", s.preflight)
 
+	// Event collection (DESIGN 5.1).
+	for _, call := range eventCalls {
+		s.handle("POST /v1/"+call, s.postEvents, limitNone)
+	}
+
 	// The browser SDK's settings and telemetry (DESIGN 5.1).
 	s.handle("GET /v1/projects/{writeKey}/settings", s.getSDKSettings, limitNone)
 	s.handle("POST /m", s.postSDKMetrics, limitSDKMetrics)
@@ -92,6 +103,7 @@ func (s *Server) routes() {
 
 	// Admin API (DESIGN 5.5).
 	s.handle("GET /admin/api/stats", s.getStats, limitNone)
+	s.handle("GET /admin/api/subjects", s.getSubject, limitNone)
 
 	// Operations.
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -138,6 +150,9 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	status := statusOf(code)
 	if status >= 500 {
 		s.Log.Error("request failed", "route", r.Pattern, "err", err)
+	}
+	if (code == tact.EUNAVAILABLE || code == tact.ERATELIMITED) && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "1")
 	}
 	if code == tact.EUNAUTHORIZED && r.Header.Get("Authorization") != "" && !isBearer(r) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="tact"`)

@@ -12,6 +12,8 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -80,6 +82,10 @@ type Instance struct {
 	Exec func(query string, args ...any)
 	// Dollar reports whether raw SQL uses $1 placeholders.
 	Dollar bool
+	// Dump returns every byte the store holds that a thief could read: the
+	// SQLite files (database, WAL, shared memory), or on PostgreSQL the text
+	// of every row of every table.
+	Dump func() []byte
 }
 
 // Store is a way to open a store for a test.
@@ -98,7 +104,8 @@ func Stores() []Store {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { db.Close() })
-			return Instance{DB: db, Args: []string{"--data", dir}, Exec: rawExec(t, "sqlite", "file:"+dir+"/"+sqlite.FileName+"?_pragma=busy_timeout(10000)")}
+			return Instance{DB: db, Args: []string{"--data", dir}, Exec: rawExec(t, "sqlite", "file:"+dir+"/"+sqlite.FileName+"?_pragma=busy_timeout(10000)"),
+				Dump: func() []byte { return dumpDir(t, dir) }}
 		}},
 		{Name: "postgres", New: func(t testing.TB) Instance {
 			u := PostgresURL(t)
@@ -107,7 +114,8 @@ func Stores() []Store {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { db.Close() })
-			return Instance{DB: db, Args: []string{"--data", t.TempDir(), "--database", u}, Exec: rawExec(t, "pgx", u), Dollar: true}
+			return Instance{DB: db, Args: []string{"--data", t.TempDir(), "--database", u}, Exec: rawExec(t, "pgx", u), Dollar: true,
+				Dump: func() []byte { return dumpPostgres(t, u) }}
 		}},
 	}
 }
@@ -124,4 +132,70 @@ func rawExec(t testing.TB, driver, dsn string) func(string, ...any) {
 			t.Fatalf("raw SQL %q: %v", q, err)
 		}
 	}
+}
+
+func dumpDir(t testing.TB, dir string) []byte {
+	t.Helper()
+	var out []byte
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b...)
+	}
+	return out
+}
+
+func dumpPostgres(t testing.TB, dsn string) []byte {
+	t.Helper()
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		tables = append(tables, n)
+	}
+	rows.Close()
+	var out []byte
+	for _, tbl := range tables {
+		// Text form of each row; bytea columns come out as hex, so the
+		// raw bytes are decoded back too.
+		rs, err := db.Query("SELECT t::text FROM " + tbl + " t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rs.Next() {
+			var line string
+			rs.Scan(&line)
+			out = append(out, line...)
+			out = append(out, '\n')
+			for _, f := range strings.Split(line, "\\\\x") {
+				n := 0
+				for n < len(f) && strings.IndexByte("0123456789abcdef", f[n]) >= 0 {
+					n++
+				}
+				if b, err := hex.DecodeString(f[:n&^1]); err == nil {
+					out = append(out, b...)
+				}
+			}
+		}
+		rs.Close()
+	}
+	return out
 }

@@ -1,0 +1,102 @@
+package collect
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/tact-cdp/tact/internal/vault"
+)
+
+// Suppress records that the shoppers named by ids were erased at erasedAt:
+// their events are dropped until until, unless they consent again after
+// erasedAt (a new receipt lifts it). Rights requests call it after an
+// erasure.
+func (s *Service) Suppress(ctx context.Context, ids []LinkValue, erasedAt, until time.Time) error {
+	ps := make([]vault.Pseudonym, 0, len(ids))
+	for _, id := range ids {
+		v, err := vault.Normalize(id.Kind, id.Value)
+		if err != nil {
+			return err
+		}
+		ps = append(ps, s.vault.Pseudonym(vault.UseSuppression, id.Kind, v))
+	}
+	return s.store.Suppress(ctx, ps, erasedAt, until)
+}
+
+// LinkValue is an identifier as sent (not yet normalised).
+type LinkValue struct {
+	Kind  vault.Kind
+	Value string
+}
+
+// Stripper is the background job that strips withdrawn purposes from stored
+// events and deletes events left with none (DESIGN principle 2). It follows
+// the subjects whose consent changed; a full pass (at start, then daily)
+// catches consent that expired without a change.
+type Stripper struct {
+	s         *Service
+	cursor    int64
+	afterID   string
+	lastFull  time.Time
+	Interval  time.Duration
+	FullEvery time.Duration
+}
+
+// NewStripper returns the job; Run it in the background.
+func (s *Service) NewStripper() *Stripper {
+	return &Stripper{s: s, Interval: 5 * time.Second, FullEvery: 24 * time.Hour}
+}
+
+// Run strips until ctx ends.
+func (j *Stripper) Run(ctx context.Context, log *slog.Logger) {
+	t := time.NewTicker(j.Interval)
+	defer t.Stop()
+	for {
+		if _, _, err := j.Pass(ctx); err != nil && ctx.Err() == nil {
+			log.Error("stripping withdrawn purposes", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Pass strips the events of every subject changed since the last pass (all
+// subjects when a full pass is due).
+func (j *Stripper) Pass(ctx context.Context) (stripped, deleted int64, err error) {
+	now := j.s.Now()
+	if now.Sub(j.lastFull) >= j.FullEvery {
+		j.cursor, j.afterID, j.lastFull = 0, "", now
+	}
+	pol := j.s.consent.Policy()
+	bits, err := j.s.purposeBits(ctx, pol)
+	if err != nil {
+		return 0, 0, err
+	}
+	for {
+		changes, err := j.s.store.SubjectsChangedSince(ctx, j.cursor, j.afterID, 500)
+		if err != nil {
+			return stripped, deleted, err
+		}
+		for _, c := range changes {
+			var keep uint64
+			for p, b := range bits {
+				if pol.Allowed(c.Subject.State, c.Subject.Flags(), p, now) {
+					keep |= 1 << b
+				}
+			}
+			st, del, err := j.s.store.StripPurposes(ctx, c.Subject.ID, keep)
+			if err != nil {
+				return stripped, deleted, err
+			}
+			stripped, deleted = stripped+st, deleted+del
+			j.cursor, j.afterID = c.UpdatedAt, c.Subject.ID
+		}
+		if len(changes) < 500 {
+			return stripped, deleted, nil
+		}
+	}
+}

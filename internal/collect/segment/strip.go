@@ -1,0 +1,52 @@
+package segment
+
+// AppendWithout appends raw (one event's JSON object, as Event.Raw holds it)
+// to dst without the top-level members whose keys drop reports true, and
+// with extra (a JSON member list such as `"context":{…}`, or empty) added at
+// the end. It copies bytes rather than re-encoding, so the members kept are
+// exactly as sent. raw must be an object the decoder accepted; anything
+// else returns dst unchanged and false.
+func AppendWithout(dst, raw []byte, drop func(key string) bool, extra []byte) ([]byte, bool) {
+	p := newParser(raw)
+	p.skipWS()
+	if !p.openObject(false) {
+		return dst, false
+	}
+	start := len(dst)
+	dst = append(dst, '{')
+	n := 0
+	for i := 0; ; i++ {
+		p.skipWS()
+		memberStart := p.pos
+		if i > 0 && p.peek() == ',' {
+			memberStart++
+		}
+		if !p.nextMember(i) {
+			break
+		}
+		k := p.key
+		p.skipWS()
+		p.skipValue()
+		if p.err != nil {
+			return dst[:start], false
+		}
+		if drop(k) {
+			continue
+		}
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, trimSpace(raw[memberStart:p.pos])...)
+		n++
+	}
+	if p.err != nil {
+		return dst[:start], false
+	}
+	if len(extra) > 0 {
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, extra...)
+	}
+	return append(dst, '}'), true
+}

@@ -1,0 +1,56 @@
+package segment
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestAppendWithout(t *testing.T) {
+	raw := []byte(` { "type":"track" , "context" : {"ip":"203.0.113.9","nested":{"context":1}}, "properties":{"a":[1,2,{"b":"c"}]},"userId":"u1" } `)
+	got, ok := AppendWithout([]byte("x"), raw, func(k string) bool { return k == "context" || k == "userId" }, []byte(`"context":{"country":"DE"}`))
+	if !ok {
+		t.Fatal("not ok")
+	}
+	var v map[string]any
+	if err := json.Unmarshal(got[1:], &v); err != nil {
+		t.Fatalf("output %s is not JSON: %v", got, err)
+	}
+	want := map[string]any{"type": "track", "properties": map[string]any{"a": []any{1.0, 2.0, map[string]any{"b": "c"}}}, "context": map[string]any{"country": "DE"}}
+	if d := cmp.Diff(want, v); d != "" {
+		t.Errorf("(-want +got)\n%s", d)
+	}
+	if string(got[:1]) != "x" {
+		t.Error("dst prefix lost")
+	}
+	if _, ok := AppendWithout(nil, []byte(`[1]`), func(string) bool { return false }, nil); ok {
+		t.Error("an array was accepted")
+	}
+	empty, _ := AppendWithout(nil, []byte(`{"context":{}}`), func(k string) bool { return true }, nil)
+	if string(empty) != "{}" {
+		t.Errorf("got %s", empty)
+	}
+}
+
+func FuzzAppendWithout(f *testing.F) {
+	f.Add([]byte(`{"type":"track","context":{"ip":"1.2.3.4"},"x":[1,{"y":null}]}`), "context")
+	f.Add([]byte(`{}`), "a")
+	f.Add([]byte(`{"a":1,"a":2}`), "a")
+	f.Fuzz(func(t *testing.T, raw []byte, key string) {
+		out, ok := AppendWithout(nil, raw, func(k string) bool { return k == key }, []byte(`"z":true`))
+		if !ok {
+			return
+		}
+		var v map[string]any
+		if err := json.Unmarshal(out, &v); err != nil {
+			t.Fatalf("output %q of %q is not a JSON object: %v", out, raw, err)
+		}
+		if _, has := v[key]; has && key != "z" {
+			t.Fatalf("key %q kept in %q", key, out)
+		}
+		if v["z"] != true {
+			t.Fatalf("extra member missing in %q", out)
+		}
+	})
+}

@@ -1,0 +1,729 @@
+package collect
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tact-cdp/tact"
+	"github.com/tact-cdp/tact/internal/collect/segment"
+	"github.com/tact-cdp/tact/internal/consent"
+	"github.com/tact-cdp/tact/internal/datamap"
+	"github.com/tact-cdp/tact/internal/vault"
+)
+
+// DedupWindow is how long a messageId is remembered (DESIGN 5.1).
+const DedupWindow = 7 * 24 * time.Hour
+
+// PayloadField is the sealed field name of an event's payload.
+const PayloadField = "event.payload"
+
+var errBadRaw = errors.New("collect: an event's raw JSON could not be re-read")
+
+// Caller is who sends events.
+type Caller struct {
+	Server bool   // a server key: trusted (DESIGN principle 3)
+	KeyID  string // the credential's id; messageIds are deduplicated per key
+}
+
+// Request is the transport's part of an ingest call.
+type Request struct {
+	ReceivedAt time.Time
+	Peer       netip.Addr // the client address (already resolved through trusted proxies)
+	UserAgent  string     // the request's User-Agent header
+	GPC        bool       // Sec-GPC: 1
+}
+
+// Result is the outcome of one call.
+type Result struct {
+	Rejected []segment.Rejected
+	Stored   int
+	Dropped  map[string]int
+}
+
+// Measurement is one event as consent-free measurement sees it: no
+// identifier, only what the daily aggregates need. Visitor is a raw key
+// that the meter may hash with its in-memory daily salt and must not keep.
+type Measurement struct {
+	At           time.Time
+	Type         string // segment type
+	Event        string
+	Path         string
+	ProductID    string
+	Country      string
+	Device       string
+	RevenueCents int64
+	Visitor      string
+}
+
+// Meter counts measurements.
+type Meter interface{ Count(Measurement) }
+
+// UserHashChecker verifies a browser's context.userHash.
+type UserHashChecker interface {
+	ValidUserHash(ctx context.Context, userID, userHash string) (bool, error)
+}
+
+// Service ingests events.
+type Service struct {
+	store    Store
+	consent  *consent.Service
+	vault    *vault.Vault
+	dataMap  func() *datamap.Map
+	userHash UserHashChecker
+	meter    Meter
+	dedupKey []byte
+	signals  Signals
+	inflight chan struct{}
+	keys     keyCache
+	bits     atomic.Pointer[map[string]uint]
+	bitsMu   sync.Mutex
+	Now      func() time.Time
+}
+
+// Options configure a Service.
+type Options struct {
+	// MaxInFlight bounds concurrent ingest calls; beyond it calls are
+	// refused with EUNAVAILABLE (503 + Retry-After) rather than queued
+	// without bound. Default 64.
+	MaxInFlight int
+	Meter       Meter
+	Signals     Signals
+}
+
+// NewService returns a collection service.
+func NewService(st Store, cs *consent.Service, v *vault.Vault, dm func() *datamap.Map, uh UserHashChecker, opts Options) *Service {
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = 64
+	}
+	if opts.Signals == nil {
+		opts.Signals = DefaultSignals
+	}
+	return &Service{
+		store: st, consent: cs, vault: v, dataMap: dm, userHash: uh, meter: opts.Meter,
+		dedupKey: v.DeriveKey("collect/dedup", 32), signals: opts.Signals,
+		inflight: make(chan struct{}, opts.MaxInFlight), keys: keyCache{m: map[vault.KeyID]cachedKey{}},
+		Now: time.Now,
+	}
+}
+
+// ErrBusy is returned when too many calls are in flight.
+var ErrBusy = tact.Errorf(tact.EUNAVAILABLE, "tact is busy; retry after the time in Retry-After")
+
+// ident is one identifier of an event.
+type ident struct {
+	kind  vault.Kind
+	value string          // normalised
+	p     vault.Pseudonym // identity pseudonym
+	supp  vault.Pseudonym // suppression pseudonym
+}
+
+// item is one event on its way through the gate.
+type item struct {
+	ev         *segment.Event
+	index      int
+	occurred   time.Time
+	declared   []string
+	sensitive  bool
+	trusted    bool
+	anon, user *ident
+	email      *ident   // identify traits.email (trusted only)
+	prev       []*ident // alias previousId, as either kind (trusted only)
+	shopper    *Shopper
+	attributed vault.Pseudonym
+	min        Minimal
+	row        Row
+	link       []consent.LinkID
+	reason     string
+	measured   bool
+}
+
+// Ingest gates, minimises, seals and stores a decoded batch. It returns
+// once the accepted events are durably committed.
+func (s *Service) Ingest(ctx context.Context, caller Caller, b *segment.Batch, req Request) (*Result, error) {
+	select {
+	case s.inflight <- struct{}{}:
+		defer func() { <-s.inflight }()
+	default:
+		return nil, ErrBusy
+	}
+	now := req.ReceivedAt.UTC()
+	if now.IsZero() {
+		now = s.Now().UTC()
+	}
+	pol := s.consent.Policy()
+	dm := s.dataMap()
+	res := &Result{Rejected: b.Rejected, Dropped: map[string]int{}}
+
+	items := make([]*item, 0, len(b.Events))
+	for i := range b.Events {
+		it, rej := s.prepare(ctx, caller, &b.Events[i], b.Indexes[i], dm, now)
+		if rej != nil {
+			res.Rejected = append(res.Rejected, *rej)
+			continue
+		}
+		items = append(items, it)
+	}
+	sortRejected(res.Rejected)
+
+	if err := s.resolve(ctx, caller, items, req, pol, now); err != nil {
+		return nil, err
+	}
+	bits, err := s.purposeBits(ctx, pol)
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range items {
+		if err := s.gate(ctx, it, caller, req, pol, bits, now); err != nil {
+			return nil, err
+		}
+	}
+
+	rows := make([]Row, len(items))
+	for i, it := range items {
+		rows[i] = it.row
+	}
+	var dup []bool
+	var counts map[string]int64
+	err = s.store.WriteEvents(ctx, func(tx Tx) error {
+		merged := map[string]string{}
+		for _, it := range items {
+			if len(it.link) == 0 || !it.row.Personal {
+				continue
+			}
+			into, from, err := s.consent.Link(ctx, tx, it.link, now)
+			if err != nil {
+				return err
+			}
+			for _, f := range from {
+				merged[f] = into
+			}
+		}
+		write := rows
+		if len(merged) > 0 {
+			write = make([]Row, len(rows))
+			for i, r := range rows {
+				if into, ok := merged[r.SubjectID]; ok {
+					r.SubjectID = into
+				}
+				write[i] = r
+			}
+		}
+		var err error
+		if dup, err = tx.InsertEvents(ctx, write); err != nil {
+			return err
+		}
+		counts = map[string]int64{"received": int64(len(items) + len(res.Rejected))}
+		if n := len(res.Rejected); n > 0 {
+			counts["dropped."+ReasonRejected] = int64(n)
+		}
+		for i, it := range items {
+			switch {
+			case dup[i]:
+				counts["dropped."+ReasonDuplicate]++
+			case it.row.Personal:
+				counts["stored"]++
+			default:
+				counts["dropped."+it.reason]++
+			}
+		}
+		return tx.CountEvents(ctx, counts)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for k, n := range counts {
+		switch {
+		case k == "stored":
+			res.Stored = int(n)
+		case strings.HasPrefix(k, "dropped."):
+			res.Dropped[strings.TrimPrefix(k, "dropped.")] = int(n)
+		}
+	}
+	if s.meter != nil {
+		for i, it := range items {
+			if !dup[i] && it.measured {
+				s.meter.Count(s.measurement(it, req))
+			}
+		}
+	}
+	return res, nil
+}
+
+// prepare normalises an event's identifiers and works out what the data map
+// says of it. A bad identifier rejects the event alone.
+func (s *Service) prepare(ctx context.Context, caller Caller, e *segment.Event, index int, dm *datamap.Map, now time.Time) (*item, *segment.Rejected) {
+	it := &item{ev: e, index: index, occurred: segment.OccurredAt(*e, now), trusted: caller.Server}
+	bad := func(field string) *segment.Rejected {
+		return &segment.Rejected{Index: index, Code: "invalid_identifier", Message: field + " is not a valid identifier"}
+	}
+	mk := func(kind vault.Kind, raw string) (*ident, bool) {
+		if raw == "" {
+			return nil, true
+		}
+		v, err := vault.Normalize(kind, raw)
+		if err != nil {
+			return nil, false
+		}
+		return &ident{kind: kind, value: v,
+			p:    s.vault.Pseudonym(vault.UseIdentity, kind, v),
+			supp: s.vault.Pseudonym(vault.UseSuppression, kind, v)}, true
+	}
+	var ok bool
+	if it.anon, ok = mk(vault.KindAnonymousID, e.AnonymousID); !ok {
+		return nil, bad("anonymousId")
+	}
+	if it.user, ok = mk(vault.KindUserID, e.UserID); !ok {
+		return nil, bad("userId")
+	}
+	if it.user != nil && !caller.Server {
+		// A browser's userId counts only with a valid userHash.
+		valid := false
+		if e.Context.UserHash != "" {
+			var err error
+			if valid, err = s.userHash.ValidUserHash(ctx, e.UserID, e.Context.UserHash); err != nil {
+				return nil, &segment.Rejected{Index: index, Code: "internal", Message: "the userHash could not be checked"}
+			}
+		}
+		if valid {
+			it.trusted = true
+		} else {
+			it.user = nil
+		}
+	}
+	if it.trusted {
+		switch e.Type {
+		case segment.Identify:
+			if email, _ := e.Traits["email"].(string); email != "" {
+				if it.email, ok = mk(vault.KindEmail, email); !ok {
+					it.email = nil // a malformed email is not an identifier to link
+				}
+			}
+		case segment.Alias:
+			for _, kind := range []vault.Kind{vault.KindUserID, vault.KindAnonymousID} {
+				if p, ok := mk(kind, e.PreviousID); ok && p != nil {
+					it.prev = append(it.prev, p)
+				}
+			}
+		}
+	}
+	it.declared = dm.EventPurposes(string(e.Type), eventName(e))
+	it.sensitive = sensitive(dm, e)
+	return it, nil
+}
+
+// eventName is the name the data map's event rules match: the track event,
+// or the page or screen name.
+func eventName(e *segment.Event) string {
+	switch e.Type {
+	case segment.Track:
+		return e.Event
+	case segment.Page, segment.Screen:
+		return e.Name
+	}
+	return ""
+}
+
+// sensitive reports whether an event is about a sensitive category: by its
+// data-map rule, or by the category of a product it names.
+func sensitive(dm *datamap.Map, e *segment.Event) bool {
+	if r, ok := dm.EventRule(string(e.Type), eventName(e)); ok {
+		for _, c := range r.Categories {
+			if cat, ok := dm.Category(c); ok && cat.Sensitive {
+				return true
+			}
+		}
+	}
+	check := func(props map[string]any) bool {
+		for _, k := range []string{"category", "product_category"} {
+			if c, _ := props[k].(string); c != "" {
+				if _, ok := dm.SensitiveProductCategory(c); ok {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if check(e.Properties) {
+		return true
+	}
+	if products, ok := e.Properties["products"].([]any); ok {
+		for _, p := range products {
+			if m, ok := p.(map[string]any); ok && check(m) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// resolve looks up the shoppers and suppressions the batch names, records
+// GPC signals, and attributes each event to a shopper.
+func (s *Service) resolve(ctx context.Context, caller Caller, items []*item, req Request, pol *consent.Policy, now time.Time) error {
+	seen := map[vault.Pseudonym]bool{}
+	var ps, supp []vault.Pseudonym
+	add := func(id *ident) {
+		if id == nil || seen[id.p] {
+			return
+		}
+		seen[id.p] = true
+		ps = append(ps, id.p)
+		supp = append(supp, id.supp)
+	}
+	for _, it := range items {
+		add(it.anon)
+		add(it.user)
+		add(it.email)
+		for _, p := range it.prev {
+			add(p)
+		}
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	shoppers, err := s.store.Shoppers(ctx, ps)
+	if err != nil {
+		return err
+	}
+
+	// A browser's GPC signal is recorded as a receipt (DESIGN 3, 5.2), once
+	// per browser: later events find the flag on the shopper.
+	if req.GPC && !caller.Server {
+		recorded := map[vault.Pseudonym]bool{}
+		for _, it := range items {
+			if it.anon == nil || recorded[it.anon.p] {
+				continue
+			}
+			recorded[it.anon.p] = true
+			if sh, ok := shoppers[it.anon.p]; ok && !sh.Subject.GPCAt.IsZero() {
+				continue
+			}
+			_, err := s.consent.Record(ctx, consent.Caller{KeyID: caller.KeyID}, consent.Request{
+				AnonymousID: it.anon.value, NoticeVersion: pol.NoticeVersion, Method: consent.MethodGPC, GPC: true,
+			})
+			if err != nil {
+				return fmt.Errorf("recording a GPC signal: %w", err)
+			}
+		}
+		if len(recorded) > 0 {
+			if shoppers, err = s.store.Shoppers(ctx, ps); err != nil {
+				return err
+			}
+		}
+	}
+
+	suppressed, err := s.store.Suppressed(ctx, supp, now)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		// Trusted events belong to the userId's shopper, else the browser's;
+		// an untrusted event only ever to the browser's own profile.
+		for _, id := range []*ident{it.user, it.anon} {
+			if id == nil {
+				continue
+			}
+			if sh, ok := shoppers[id.p]; ok {
+				it.shopper, it.attributed = &sh, id.p
+				break
+			}
+		}
+		if it.shopper == nil && it.trusted {
+			// an alias or identify may name a known shopper only by its
+			// other identifiers
+			for _, id := range append([]*ident{it.email}, it.prev...) {
+				if id == nil {
+					continue
+				}
+				if sh, ok := shoppers[id.p]; ok {
+					it.shopper, it.attributed = &sh, id.p
+					break
+				}
+			}
+		}
+		for _, id := range []*ident{it.user, it.anon, it.email} {
+			if id == nil {
+				continue
+			}
+			if erasedAt, ok := suppressed[id.supp]; ok && !consentedSince(it.shopper, erasedAt) {
+				it.reason = ReasonSuppressed
+			}
+		}
+	}
+	return nil
+}
+
+// consentedSince reports whether a shopper made a decision after t: a
+// receipt dated after an erasure lifts the suppression.
+func consentedSince(sh *Shopper, t time.Time) bool {
+	if sh == nil {
+		return false
+	}
+	for _, r := range sh.Subject.State {
+		if r.Since.After(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// gate decides an event's purposes and, when it has any, seals its row.
+func (s *Service) gate(ctx context.Context, it *item, caller Caller, req Request, pol *consent.Policy, bits map[string]uint, now time.Time) error {
+	e := it.ev
+	it.min = minimal(e, req.Peer, req.UserAgent, caller.Server)
+	it.row = Row{MessageID: e.MessageID, Type: string(e.Type), Event: eventName(e), OccurredAt: it.occurred, ReceivedAt: now}
+	if !e.GeneratedID {
+		it.row.DedupKey, it.row.HasDedup = s.dedup(caller.KeyID, e.MessageID), true
+	}
+	in := GateInput{Declared: it.declared, Sensitive: it.sensitive, Suppressed: it.reason == ReasonSuppressed, Denied: s.denied(e, req, pol)}
+	var flags consent.Flags
+	if it.shopper != nil {
+		subj := it.shopper.Subject
+		flags = subj.Flags()
+		in.Granted = func(p string) bool { return pol.Allowed(subj.State, flags, p, now) }
+	}
+	in.Separate = func(p string) (string, bool) {
+		q := "sensitive_" + p
+		r, ok := pol.Purpose(q)
+		return q, ok && r.SeparateConsent
+	}
+	purposes, reason := Gate(in)
+	it.measured = !objects(it.shopper, flags, req, pol, now)
+	if !e.HasIdentifier() {
+		it.reason = ReasonNoIdentifier
+		return nil
+	}
+	if len(purposes) == 0 {
+		it.reason = reason
+		return nil
+	}
+
+	subj := it.shopper.Subject
+	var mask uint64
+	var since time.Time
+	for _, p := range purposes {
+		mask |= 1 << bits[p]
+		if r, ok := subj.State[p]; ok && r.Since.After(since) {
+			since, it.row.ReceiptID = r.Since, r.ReceiptID
+		}
+	}
+	dk, err := s.keys.get(ctx, s.vault, it.shopper.Key)
+	if err != nil {
+		return err
+	}
+	body, err := payload(e, it.min)
+	if err != nil {
+		return err
+	}
+	sealed, err := dk.Seal(PayloadField, body)
+	if err != nil {
+		return err
+	}
+	it.row.Personal, it.row.SubjectID, it.row.Purposes = true, subj.ID, mask
+	it.row.KeyID, it.row.Payload = it.shopper.Key.ID, sealed
+	if it.trusted {
+		switch e.Type {
+		case segment.Identify:
+			for _, id := range []*ident{it.user, it.email, it.anon} {
+				if id != nil {
+					it.link = append(it.link, consent.LinkID{Kind: id.kind, Value: id.value})
+				}
+			}
+		case segment.Alias:
+			if it.user != nil {
+				it.link = append(it.link, consent.LinkID{Kind: it.user.kind, Value: it.user.value})
+			}
+			for _, id := range it.prev {
+				it.link = append(it.link, consent.LinkID{Kind: id.kind, Value: id.value})
+			}
+		}
+		if len(it.link) < 2 {
+			it.link = nil
+		}
+	}
+	return nil
+}
+
+// denied collects the purposes the event's own signals refuse: Segment's
+// categoryPreferences set to false, RudderStack's denied consent ids, and a
+// GPC header (DESIGN 5.1: the stricter of these and the server state wins).
+func (s *Service) denied(e *segment.Event, req Request, pol *consent.Policy) map[string]bool {
+	c := e.Context.Consent
+	if c == nil && !req.GPC {
+		return nil
+	}
+	out := map[string]bool{}
+	isPurpose := func(id string) bool { _, ok := pol.Purpose(id); return ok }
+	if c != nil {
+		for id, granted := range c.Categories {
+			if !granted {
+				for _, p := range s.signals.purposesOf(id, isPurpose) {
+					out[p] = true
+				}
+			}
+		}
+		for _, id := range c.Denied {
+			for _, p := range s.signals.purposesOf(id, isPurpose) {
+				out[p] = true
+			}
+		}
+	}
+	if req.GPC {
+		for _, p := range pol.GPCDenies() {
+			out[p] = true
+		}
+	}
+	return out
+}
+
+// objects reports whether the shopper objected to consent-free measurement:
+// "reject all" (analytics refused on record) or GPC.
+func objects(sh *Shopper, f consent.Flags, req Request, pol *consent.Policy, now time.Time) bool {
+	if req.GPC || f.GPC {
+		return true
+	}
+	if sh == nil {
+		return false
+	}
+	r, ok := sh.Subject.State["analytics"]
+	return ok && !r.Granted
+}
+
+func (s *Service) dedup(keyID, messageID string) [16]byte {
+	m := hmac.New(sha256.New, s.dedupKey)
+	m.Write([]byte(keyID))
+	m.Write([]byte{0})
+	m.Write([]byte(messageID))
+	var k [16]byte
+	copy(k[:], m.Sum(nil))
+	return k
+}
+
+// purposeBits returns the bits of the policy's purposes, assigning new ones
+// once.
+func (s *Service) purposeBits(ctx context.Context, pol *consent.Policy) (map[string]uint, error) {
+	if m := s.bits.Load(); m != nil && len(*m) >= len(pol.Purposes()) {
+		return *m, nil
+	}
+	s.bitsMu.Lock()
+	defer s.bitsMu.Unlock()
+	ids := make([]string, 0, len(pol.Purposes()))
+	for _, p := range pol.Purposes() {
+		ids = append(ids, p.ID)
+	}
+	m, err := s.store.PurposeBits(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	s.bits.Store(&m)
+	return m, nil
+}
+
+// measurement is what the meter sees of an event.
+func (s *Service) measurement(it *item, req Request) Measurement {
+	e := it.ev
+	m := Measurement{At: it.occurred, Type: string(e.Type), Event: e.Event, Path: it.min.Path, Country: it.min.Country, Device: it.min.Device.Class}
+	if id, ok := e.Properties["product_id"].(string); ok {
+		m.ProductID = id
+	} else if n, ok := e.Properties["product_id"].(json.Number); ok {
+		m.ProductID = n.String()
+	}
+	if e.Type == segment.Track && e.Event == "Order Completed" {
+		m.RevenueCents = cents(e.Properties["revenue"])
+		if m.RevenueCents == 0 {
+			m.RevenueCents = cents(e.Properties["total"])
+		}
+	}
+	switch {
+	case e.AnonymousID != "":
+		m.Visitor = "a:" + e.AnonymousID
+	case e.UserID != "":
+		m.Visitor = "u:" + e.UserID
+	case req.Peer.IsValid():
+		m.Visitor = "r:" + req.Peer.String() + "\x00" + req.UserAgent
+	}
+	return m
+}
+
+func cents(v any) int64 {
+	var f float64
+	switch n := v.(type) {
+	case json.Number:
+		f, _ = n.Float64()
+	case string:
+		f, _ = json.Number(n).Float64()
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) || f <= 0 || f > 1e12 {
+		return 0
+	}
+	return int64(math.Round(f * 100))
+}
+
+func sortRejected(r []segment.Rejected) {
+	for i := 1; i < len(r); i++ {
+		for j := i; j > 0 && r[j].Index < r[j-1].Index; j-- {
+			r[j], r[j-1] = r[j-1], r[j]
+		}
+	}
+}
+
+// keyCache keeps unwrapped data keys for a short while: unwrapping costs a
+// KEK operation (a KMS call, for remote key sources) per event otherwise.
+type keyCache struct {
+	mu sync.Mutex
+	m  map[vault.KeyID]cachedKey
+}
+
+type cachedKey struct {
+	dk vault.DataKey
+	at time.Time
+}
+
+const (
+	keyCacheTTL = 5 * time.Minute
+	keyCacheMax = 1 << 16
+)
+
+func (c *keyCache) get(ctx context.Context, v *vault.Vault, k consent.StoredKey) (vault.DataKey, error) {
+	now := time.Now()
+	c.mu.Lock()
+	if e, ok := c.m[k.ID]; ok && now.Sub(e.at) < keyCacheTTL {
+		c.mu.Unlock()
+		return e.dk, nil
+	}
+	c.mu.Unlock()
+	dk, err := v.UnwrapDataKey(ctx, k.ID, k.Wrapped)
+	if err != nil {
+		return dk, fmt.Errorf("opening a data key: %w", err)
+	}
+	c.mu.Lock()
+	if len(c.m) >= keyCacheMax {
+		for id := range c.m { // evict an arbitrary eighth
+			delete(c.m, id)
+			if len(c.m) < keyCacheMax*7/8 {
+				break
+			}
+		}
+	}
+	c.m[k.ID] = cachedKey{dk: dk, at: now}
+	c.mu.Unlock()
+	return dk, nil
+}
+
+// Forget drops data keys from the cache (after an erasure).
+func (s *Service) Forget(ids ...vault.KeyID) {
+	s.keys.mu.Lock()
+	for _, id := range ids {
+		delete(s.keys.m, id)
+	}
+	s.keys.mu.Unlock()
+}

@@ -1,0 +1,72 @@
+package consent
+
+import (
+	"context"
+	"time"
+
+	"github.com/tact-cdp/tact"
+
+	"github.com/tact-cdp/tact/internal/vault"
+)
+
+// LinkID is one identifier to link, already normalised.
+type LinkID struct {
+	Kind  vault.Kind
+	Value string
+}
+
+// Link joins identifiers into one subject inside tx, as a trusted identify or
+// alias call asks (DESIGN principle 3: the caller must be the shop — a server
+// key or a valid userHash; the caller checks that). Identifiers are given
+// most durable first (userId, email, anonymousId): the first known one's
+// subject survives, unknown identifiers are added to it, and other subjects
+// are merged in with the stricter consent state winning — except another
+// registered user's subject, from which only the identifier moves, so two
+// people are never merged. When none of the identifiers is known nothing is
+// created (there is no consent to link under) and Link returns "", nil.
+// merged lists the subjects folded into the survivor.
+func (s *Service) Link(ctx context.Context, tx Tx, ids []LinkID, now time.Time) (subjectID string, merged []string, err error) {
+	var idents []*identifier
+	known := false
+	for _, l := range ids {
+		id := &identifier{kind: l.Kind, p: s.vault.Pseudonym(vault.UseIdentity, l.Kind, l.Value), ledgerP: s.vault.Pseudonym(vault.UseLedger, l.Kind, l.Value)}
+		got, ok, err := tx.Identity(ctx, id.p)
+		if err != nil {
+			return "", nil, err
+		}
+		if ok {
+			id.existing, known = &got, true
+		}
+		idents = append(idents, id)
+	}
+	if !known {
+		return "", nil, nil
+	}
+	before := map[string]bool{}
+	for _, id := range idents {
+		if id.existing != nil {
+			before[id.existing.SubjectID] = true
+		}
+	}
+	t, err := s.joinSubjects(ctx, tx, idents, nil, now)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := tx.SaveSubject(ctx, t.subject); err != nil {
+		return "", nil, err
+	}
+	for id := range before {
+		if id == t.subject.ID {
+			continue
+		}
+		// joinSubjects merged it, unless only an identifier moved away
+		// from another registered user.
+		switch _, err := tx.Subject(ctx, id); {
+		case tact.ErrorCode(err) == tact.ENOTFOUND:
+			merged = append(merged, id)
+		case err != nil:
+			return "", nil, err
+		}
+	}
+	return t.subject.ID, merged, nil
+}

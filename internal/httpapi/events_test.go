@@ -1,0 +1,387 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tact-cdp/tact/internal/auth"
+	"github.com/tact-cdp/tact/internal/collect"
+	"github.com/tact-cdp/tact/internal/vault"
+)
+
+var msgSeq = time.Now().UnixNano()
+
+func nextMessageID() string {
+	msgSeq++
+	return fmt.Sprintf("msg-%d", msgSeq)
+}
+
+// productViewed is a Product Viewed event as analytics-node sends it.
+func productViewed(ids map[string]any, extra map[string]any) map[string]any {
+	ev := map[string]any{
+		"type": "track", "event": "Product Viewed", "messageId": nextMessageID(),
+		"timestamp":  time.Now().UTC().Format(time.RFC3339Nano),
+		"properties": map[string]any{"product_id": "85123A", "name": "White hanging heart", "price": 2.55, "category": "Home décor/Candles"},
+		"context":    map[string]any{"library": map[string]any{"name": "analytics-node", "version": "6.2.0"}, "ip": "81.169.145.94", "userAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"},
+	}
+	for k, v := range ids {
+		ev[k] = v
+	}
+	for k, v := range extra {
+		ev[k] = v
+	}
+	return ev
+}
+
+// batch posts events with key and fails unless the answer is 200.
+func (e *env) batch(key string, events []map[string]any, opts ...reqOpt) map[string]any {
+	e.t.Helper()
+	code, out, _ := e.do("POST", "/v1/batch", map[string]any{"batch": events, "sentAt": time.Now().UTC().Format(time.RFC3339Nano)}, append([]reqOpt{basic(key)}, opts...)...)
+	if code != 200 {
+		e.t.Fatalf("POST /v1/batch: %d %v", code, out)
+	}
+	return out
+}
+
+// grant records a server-side decision for a userId.
+func (e *env) grant(userID string, choices map[string]any) string {
+	e.t.Helper()
+	out := e.decide(201, map[string]any{"userId": userID, "method": "api", "choices": choices}, basic(e.server))
+	return out["receiptId"].(string)
+}
+
+// read is GET /admin/api/subjects under an access purpose; nil when the
+// shopper is unknown.
+func (e *env) read(purpose, query string) map[string]any {
+	e.t.Helper()
+	code, out, _ := e.do("GET", "/admin/api/subjects?"+query, nil, bearer(e.admin), header("X-Tact-Purpose", purpose))
+	switch code {
+	case 200:
+		return out
+	case 404:
+		return nil
+	}
+	e.t.Fatalf("GET /admin/api/subjects?%s: %d %v", query, code, out)
+	return nil
+}
+
+func eventsOf(out map[string]any) []map[string]any {
+	if out == nil {
+		return nil
+	}
+	var evs []map[string]any
+	for _, e := range out["events"].([]any) {
+		evs = append(evs, e.(map[string]any))
+	}
+	return evs
+}
+
+func purposesOf(ev map[string]any) []string {
+	var ps []string
+	for _, p := range ev["purposes"].([]any) {
+		ps = append(ps, p.(string))
+	}
+	return ps
+}
+
+func (e *env) stats() map[string]any {
+	e.t.Helper()
+	code, out, _ := e.do("GET", "/admin/api/stats", nil, bearer(e.admin))
+	if code != 200 {
+		e.t.Fatalf("stats: %d %v", code, out)
+	}
+	return out["events"].(map[string]any)
+}
+
+func dropped(st map[string]any, reason string) float64 {
+	n, _ := st["dropped"].(map[string]any)[reason].(float64)
+	return n
+}
+
+func (e *env) strip() {
+	e.t.Helper()
+	if _, _, err := e.app.Collect.NewStripper().Pass(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func TestEventsWithoutConsentAreNotStored(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		e.batch(e.server, []map[string]any{productViewed(map[string]any{"userId": "nobody-asked"}, nil)})
+		e.batch(e.writeKey, []map[string]any{productViewed(map[string]any{"anonymousId": "browser-never-asked"}, nil)})
+		if got := e.read("support", "userId=nobody-asked"); got != nil {
+			t.Errorf("a shopper without consent is stored: %v", got)
+		}
+		if got := e.read("support", "anonymousId=browser-never-asked"); got != nil {
+			t.Errorf("a browser without consent is stored: %v", got)
+		}
+		st := e.stats()
+		if st["received"] != 2.0 || st["stored"] != 0.0 || dropped(st, collect.ReasonNoConsent) != 2 {
+			t.Errorf("stats = %v, want 2 received, 0 stored, 2 dropped for no consent", st)
+		}
+	})
+}
+
+func TestProductViewedStoredUnderGrantedPurposeWithItsReceipt(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		receipt := e.grant("u-analytics", map[string]any{"analytics": true, "personalization": false})
+		e.batch(e.server, []map[string]any{productViewed(map[string]any{"userId": "u-analytics"}, nil)})
+		evs := eventsOf(e.read("support", "userId=u-analytics"))
+		if len(evs) != 1 {
+			t.Fatalf("stored events = %v, want 1", evs)
+		}
+		if got := purposesOf(evs[0]); !slices.Equal(got, []string{"analytics"}) {
+			t.Errorf("purposes = %v, want [analytics]", got)
+		}
+		if evs[0]["receiptId"] != receipt {
+			t.Errorf("receiptId = %v, want %s", evs[0]["receiptId"], receipt)
+		}
+		if evs[0]["event"] != "Product Viewed" {
+			t.Errorf("event = %v", evs[0]["event"])
+		}
+		if got := eventsOf(e.read("personalization", "userId=u-analytics")); len(got) != 0 {
+			t.Errorf("a read for personalization sees %d events stored for analytics only", len(got))
+		}
+		if got := eventsOf(e.read("analytics", "userId=u-analytics")); len(got) != 1 {
+			t.Errorf("a read for analytics sees %d events, want 1", len(got))
+		}
+	})
+}
+
+func TestInEventSignalsNarrowThePurposes(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		e.grant("u-signals", map[string]any{"analytics": true, "personalization": true, "advertising": true})
+		segmentPrefs := map[string]any{"consent": map[string]any{"categoryPreferences": map[string]any{"Analytics": false, "Advertising": true}},
+			"ip": "81.169.145.94"}
+		rudder := map[string]any{"consentManagement": map[string]any{"provider": "oneTrust", "allowedConsentIds": []any{"C0002", "C0003"}, "deniedConsentIds": []any{"C0004"}}}
+		e.batch(e.server, []map[string]any{
+			productViewed(map[string]any{"userId": "u-signals"}, map[string]any{"context": segmentPrefs}),
+			productViewed(map[string]any{"userId": "u-signals"}, map[string]any{"context": rudder}),
+			productViewed(map[string]any{"userId": "u-signals"}, nil),
+		})
+		evs := eventsOf(e.read("support", "userId=u-signals"))
+		if len(evs) != 3 {
+			t.Fatalf("stored %d events, want 3", len(evs))
+		}
+		want := [][]string{{"advertising", "personalization"}, {"analytics", "personalization"}, {"advertising", "analytics", "personalization"}}
+		for i, ev := range evs {
+			if got := purposesOf(ev); !slices.Equal(got, want[i]) {
+				t.Errorf("event %d purposes = %v, want %v", i, got, want[i])
+			}
+		}
+	})
+}
+
+func TestGPCIsARecordedReceiptAndHoldsForLaterServerEvents(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		e.decide(201, map[string]any{"anonymousId": "gpc-browser", "method": "banner",
+			"choices": map[string]any{"analytics": true, "personalization": true, "advertising": true, "sale_share": true}}, basic(e.writeKey))
+		before := e.ledgerSize()
+		e.batch(e.writeKey, []map[string]any{productViewed(map[string]any{"anonymousId": "gpc-browser"}, nil)}, header("Sec-GPC", "1"))
+		if e.ledgerSize() != before+1 {
+			t.Errorf("ledger grew by %d, want one GPC receipt", e.ledgerSize()-before)
+		}
+		// Later, from the shop's backend, without any GPC header.
+		e.batch(e.server, []map[string]any{productViewed(map[string]any{"anonymousId": "gpc-browser"}, nil)})
+		evs := eventsOf(e.read("support", "anonymousId=gpc-browser"))
+		if len(evs) != 2 {
+			t.Fatalf("stored %d events, want 2", len(evs))
+		}
+		for i, ev := range evs {
+			if got := purposesOf(ev); !slices.Equal(got, []string{"analytics", "personalization"}) {
+				t.Errorf("event %d purposes = %v, want advertising and sale_share removed by GPC", i, got)
+			}
+		}
+		if granted(e.state("anonymousId=gpc-browser", basic(e.server)), "advertising") {
+			t.Error("advertising is still granted after GPC")
+		}
+	})
+}
+
+func TestBrowserIdentifyWithoutUserHashMergesNothing(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		e.decide(201, map[string]any{"userId": "victim", "anonymousId": "victim-browser", "method": "api",
+			"choices": map[string]any{"analytics": true, "personalization": true}}, basic(e.server))
+		e.decide(201, map[string]any{"anonymousId": "attacker-browser", "method": "banner", "choices": map[string]any{"analytics": true}}, basic(e.writeKey))
+		victim := e.read("support", "userId=victim")["subject"]
+		identify := map[string]any{"type": "identify", "messageId": nextMessageID(), "anonymousId": "attacker-browser", "userId": "victim",
+			"traits": map[string]any{"email": "attacker@example.org", "name": "Not the victim"}}
+		e.batch(e.writeKey, []map[string]any{identify, productViewed(map[string]any{"anonymousId": "attacker-browser", "userId": "victim"}, nil)})
+
+		if got := e.read("support", "userId=victim"); got["subject"] != victim || len(eventsOf(got)) != 0 {
+			t.Errorf("the victim's profile changed: subject %v (was %v), %d events", got["subject"], victim, len(eventsOf(got)))
+		}
+		att := e.read("support", "anonymousId=attacker-browser")
+		if att["subject"] == victim {
+			t.Fatal("the attacker's browser was merged into the victim")
+		}
+		if len(eventsOf(att)) != 2 {
+			t.Errorf("attacker profile has %d events, want both (attributed to the browser's own profile)", len(eventsOf(att)))
+		}
+		if tr, _ := att["traits"].(map[string]any); tr["name"] != "Not the victim" {
+			t.Errorf("traits = %v, want them on the browser's own profile", att["traits"])
+		}
+		if got := e.read("support", "email=attacker@example.org"); got != nil {
+			t.Error("an untrusted identify linked an email")
+		}
+
+		// The positive control: the same call with a valid userHash links.
+		identify["messageId"] = nextMessageID()
+		identify["context"] = map[string]any{"userHash": auth.UserHash(e.userHash, "victim")}
+		identify["anonymousId"] = "victim-browser"
+		e.batch(e.writeKey, []map[string]any{identify})
+		if got := e.read("support", "email=attacker@example.org"); got == nil || got["subject"] != victim {
+			t.Errorf("a trusted identify did not link the email to the user: %v", got)
+		}
+	})
+}
+
+func TestSensitiveItemNeedsTheSeparateGrant(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		e.grant("u-health", map[string]any{"analytics": true, "personalization": true})
+		vitamins := map[string]any{"properties": map[string]any{"product_id": "VIT-1", "category": "Health/Vitamins", "price": 9.5}}
+		e.batch(e.server, []map[string]any{productViewed(map[string]any{"userId": "u-health"}, vitamins)})
+		if evs := eventsOf(e.read("support", "userId=u-health")); len(evs) != 0 {
+			t.Errorf("a sensitive item's view was stored without the separate grant: %v", purposesOf(evs[0]))
+		}
+		if dropped(e.stats(), collect.ReasonSensitive) != 1 {
+			t.Errorf("stats = %v, want one dropped as sensitive", e.stats())
+		}
+		e.grant("u-health", map[string]any{"sensitive_personalization": true})
+		e.batch(e.server, []map[string]any{productViewed(map[string]any{"userId": "u-health"}, vitamins)})
+		evs := eventsOf(e.read("support", "userId=u-health"))
+		if len(evs) != 1 || !slices.Equal(purposesOf(evs[0]), []string{"sensitive_personalization"}) {
+			t.Fatalf("with the separate grant: %v, want one event under sensitive_personalization only", evs)
+		}
+		if got := eventsOf(e.read("personalization", "userId=u-health")); len(got) != 0 {
+			t.Error("a read for ordinary personalization sees the sensitive event")
+		}
+	})
+}
+
+func TestWithdrawalHidesEventsAtOnceAndTheJobStripsThem(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		e.grant("u-withdraw", map[string]any{"analytics": true, "personalization": true})
+		e.batch(e.server, []map[string]any{productViewed(map[string]any{"userId": "u-withdraw"}, nil)})
+		if n := len(eventsOf(e.read("personalization", "userId=u-withdraw"))); n != 1 {
+			t.Fatalf("before withdrawal: %d events, want 1", n)
+		}
+		e.grant("u-withdraw", map[string]any{"personalization": false})
+		if n := len(eventsOf(e.read("personalization", "userId=u-withdraw"))); n != 0 {
+			t.Errorf("after withdrawal a personalization read still sees %d events", n)
+		}
+		e.strip()
+		evs := eventsOf(e.read("support", "userId=u-withdraw"))
+		if len(evs) != 1 || !slices.Equal(purposesOf(evs[0]), []string{"analytics"}) {
+			t.Fatalf("after the job: %v, want one event under analytics only", evs)
+		}
+		e.grant("u-withdraw", map[string]any{"analytics": false})
+		e.strip()
+		if evs := eventsOf(e.read("support", "userId=u-withdraw")); len(evs) != 0 {
+			t.Errorf("an event left with no purpose was kept: %v", evs)
+		}
+	})
+}
+
+func TestSuppressedShopperEventsAreDropped(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		e.grant("u-erased", map[string]any{"analytics": true})
+		erasedAt := time.Now()
+		if err := e.app.Collect.Suppress(context.Background(), []collect.LinkValue{{Kind: vault.KindUserID, Value: "u-erased"}}, erasedAt, erasedAt.Add(365*24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		e.batch(e.server, []map[string]any{productViewed(map[string]any{"userId": "u-erased"}, nil)})
+		if evs := eventsOf(e.read("support", "userId=u-erased")); len(evs) != 0 {
+			t.Errorf("a suppressed shopper's event was stored")
+		}
+		if dropped(e.stats(), collect.ReasonSuppressed) != 1 {
+			t.Errorf("stats = %v, want one dropped as suppressed", e.stats())
+		}
+		time.Sleep(2 * time.Millisecond)
+		e.grant("u-erased", map[string]any{"analytics": true}) // a receipt after the erasure lifts it
+		e.batch(e.server, []map[string]any{productViewed(map[string]any{"userId": "u-erased"}, nil)})
+		if evs := eventsOf(e.read("support", "userId=u-erased")); len(evs) != 1 {
+			t.Errorf("after a new consent: %d events, want 1", len(evs))
+		}
+	})
+}
+
+func TestDuplicateMessageIDsAreStoredOnce(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		e.grant("u-dup", map[string]any{"analytics": true})
+		ev := productViewed(map[string]any{"userId": "u-dup"}, nil)
+		e.batch(e.server, []map[string]any{ev, ev})
+		e.batch(e.server, []map[string]any{ev})
+		// The same messageId from another key is another stream.
+		other := productViewed(map[string]any{"userId": "u-dup"}, nil)
+		e.batch(e.server, []map[string]any{other})
+		if n := len(eventsOf(e.read("support", "userId=u-dup"))); n != 2 {
+			t.Errorf("stored %d events, want 2", n)
+		}
+		if st := e.stats(); dropped(st, collect.ReasonDuplicate) != 2 || st["stored"] != 2.0 {
+			t.Errorf("stats = %v, want 2 stored and 2 duplicates", st)
+		}
+	})
+}
+
+func TestPlantedIPAndEmailNeverStoredInClear(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		const ip, email = "81.169.145.94", "planted.shopper.7731@example.org"
+		e.grant("u-planted", map[string]any{"analytics": true, "personalization": true, "marketing_email": false})
+		identify := map[string]any{"type": "identify", "userId": "u-planted", "messageId": nextMessageID(),
+			"traits":  map[string]any{"email": email, "plan": "gold"},
+			"context": map[string]any{"ip": ip, "page": map[string]any{"url": "https://shop.example/account?email=" + email}}}
+		page := map[string]any{"type": "page", "userId": "u-planted", "messageId": nextMessageID(), "name": "Account",
+			"properties": map[string]any{"url": "https://shop.example/orders/12345?email=" + email, "referrer": "https://mail.example.org/?to=" + email},
+			"context":    map[string]any{"ip": ip}}
+		e.batch(e.server, []map[string]any{identify, page, productViewed(map[string]any{"userId": "u-planted"}, nil)})
+		out := e.read("support", "userId=u-planted")
+		evs := eventsOf(out)
+		if len(evs) != 3 {
+			t.Fatalf("stored %d events, want 3", len(evs))
+		}
+		ctx := evs[2]["payload"].(map[string]any)["context"].(map[string]any)
+		if ctx["country"] != "DE" || ctx["browser"] != "Chrome" || ctx["device"] != "desktop" {
+			t.Errorf("minimised context = %v, want country DE, Chrome, desktop", ctx)
+		}
+		if tr := out["traits"].(map[string]any); tr["email"] != email {
+			t.Errorf("the sealed traits do not open: %v", tr)
+		}
+		if props := evs[1]["payload"].(map[string]any)["properties"].(map[string]any); props["path"] != "/orders/:id" || props["referrer"] != "mail.example.org" {
+			t.Errorf("page properties = %v, want a templated path and a referrer host", props)
+		}
+		e.app.Store.Close() // flush everything to the files
+		dump := e.inst.Dump()
+		for _, secret := range []string{ip, email, "u-planted"} {
+			if bytes.Contains(dump, []byte(secret)) {
+				t.Errorf("%q is in the database in clear", secret)
+			}
+			if strings.Contains(e.logs.String(), secret) {
+				t.Errorf("%q is in the logs", secret)
+			}
+		}
+	})
+}
+
+func TestGzipBatchLabelledTextPlain(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		e.grant("u-gzip", map[string]any{"analytics": true})
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		fmt.Fprintf(zw, `{"batch":[{"type":"track","event":"Product Viewed","userId":"u-gzip","messageId":%q}],"writeKey":%q}`, nextMessageID(), e.server)
+		zw.Close()
+		code, out, _ := e.do("POST", "/v1/batch", buf.Bytes(), header("Content-Type", "text/plain"))
+		if code != 200 || out["success"] != true {
+			t.Fatalf("gzip text/plain batch with writeKey in the body: %d %v", code, out)
+		}
+		if n := len(eventsOf(e.read("support", "userId=u-gzip"))); n != 1 {
+			t.Errorf("stored %d, want 1", n)
+		}
+	})
+}

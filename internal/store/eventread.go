@@ -1,0 +1,195 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/tact-cdp/tact/internal/collect"
+	"github.com/tact-cdp/tact/internal/consent"
+	"github.com/tact-cdp/tact/internal/vault"
+)
+
+// SubjectKeys implements collect.Store: every data key of a subject.
+func (s *EventStore) SubjectKeys(ctx context.Context, subjectID string) ([]consent.StoredKey, error) {
+	rows, err := s.db.read.QueryContext(ctx, s.db.q("SELECT key_id, kek, wrapped FROM subject_keys WHERE subject_id = ?"), subjectID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []consent.StoredKey
+	for rows.Next() {
+		var k consent.StoredKey
+		var id []byte
+		if err := rows.Scan(&id, &k.Wrapped.KEK, &k.Wrapped.Blob); err != nil {
+			return nil, err
+		}
+		copy(k.ID[:], id)
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// AllPurposes is the mask of a read that may see every stored purpose.
+const AllPurposes = collect.AllPurposes
+
+// SubjectEvents returns a subject's events stored under at least one
+// purpose of mask, oldest first, after the event id after, at most limit.
+// The purpose filter is part of the query: a read never sees what it may
+// not use.
+func (s *EventStore) SubjectEvents(ctx context.Context, subjectID string, mask uint64, after int64, limit int) ([]collect.StoredEvent, error) {
+	db := s.db
+	rows, err := db.read.QueryContext(ctx, db.q(
+		"SELECT id, message_id, type, event, occurred_at, received_at, purposes, receipt_id, key_id, payload FROM events"+
+			" WHERE subject_id = ? AND id > ? AND (purposes & ?) <> 0 ORDER BY id LIMIT ?"),
+		subjectID, after, int64(mask&AllPurposes), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []collect.StoredEvent
+	for rows.Next() {
+		e := collect.StoredEvent{SubjectID: subjectID}
+		var occ, rec, purposes int64
+		var keyID []byte
+		if err := rows.Scan(&e.ID, &e.MessageID, &e.Type, &e.Event, &occ, &rec, &purposes, &e.ReceiptID, &keyID, &e.Payload); err != nil {
+			return nil, err
+		}
+		e.OccurredAt, e.ReceivedAt, e.Purposes = fromMicros(occ), fromMicros(rec), uint64(purposes)
+		copy(e.KeyID[:], keyID)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// CountEventsStored counts the events stored as personal data.
+func (db *DB) CountEventsStored(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM events").Scan(&n)
+	return n, err
+}
+
+// SubjectsChangedSince lists subjects whose state changed after the cursor
+// (a microsecond time; 0 lists all), oldest change first.
+func (s *EventStore) SubjectsChangedSince(ctx context.Context, cursor int64, afterID string, limit int) ([]collect.SubjectChange, error) {
+	db := s.db
+	rows, err := db.read.QueryContext(ctx, db.q(
+		"SELECT id, state, minor, gpc_at, updated_at FROM subjects WHERE updated_at > ? OR (updated_at = ? AND id > ?)"+
+			" ORDER BY updated_at, id LIMIT ?"), cursor, cursor, afterID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []collect.SubjectChange
+	for rows.Next() {
+		var c collect.SubjectChange
+		var gpc int64
+		var state []byte
+		if err := rows.Scan(&c.Subject.ID, &state, &c.Subject.Minor, &gpc, &c.UpdatedAt); err != nil {
+			return nil, err
+		}
+		c.Subject.GPCAt = fromMicros(gpc)
+		if err := json.Unmarshal(state, &c.Subject.State); err != nil {
+			return nil, fmt.Errorf("store: subject state: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// StripPurposes keeps only the purposes in keep on a subject's events and
+// deletes the events left with none. It returns how many events lost
+// purposes and how many were deleted.
+func (s *EventStore) StripPurposes(ctx context.Context, subjectID string, keep uint64) (stripped, deleted int64, err error) {
+	db := s.db
+	err = db.WriteTx(ctx, func(tx *Tx) error {
+		res, err := tx.tx.ExecContext(ctx, db.q("UPDATE events SET purposes = (purposes & ?) WHERE subject_id = ? AND (purposes & ?) <> 0"),
+			int64(keep&AllPurposes), subjectID, int64(^keep&AllPurposes))
+		if err != nil {
+			return err
+		}
+		stripped, _ = res.RowsAffected()
+		if stripped == 0 {
+			deleted = 0
+			return nil
+		}
+		res, err = tx.tx.ExecContext(ctx, db.q("DELETE FROM events WHERE subject_id = ? AND purposes = 0"), subjectID)
+		if err != nil {
+			return err
+		}
+		deleted, _ = res.RowsAffected()
+		return nil
+	})
+	return stripped, deleted, err
+}
+
+// AuditEntry is one line of the access audit log.
+type AuditEntry struct {
+	At      time.Time
+	Actor   string          // credential id
+	Purpose string          // the access purpose declared
+	Action  string          // what was read
+	Subject vault.Pseudonym // the shopper, by audit pseudonym
+	Detail  string
+}
+
+// AppendAudit writes an audit entry durably (before the answer it covers).
+func (db *DB) AppendAudit(ctx context.Context, e AuditEntry) error {
+	return db.WriteTx(ctx, func(tx *Tx) error {
+		return tx.exec(ctx, "INSERT INTO audit_log (at, actor, purpose, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?)",
+			micros(e.At), e.Actor, e.Purpose, e.Action, e.Subject[:], e.Detail)
+	})
+}
+
+// AuditEntries returns the audit entries about a subject, oldest first.
+func (db *DB) AuditEntries(ctx context.Context, subject vault.Pseudonym) ([]AuditEntry, error) {
+	rows, err := db.read.QueryContext(ctx, db.q("SELECT at, actor, purpose, action, detail FROM audit_log WHERE subject = ? ORDER BY id"), subject[:])
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		e := AuditEntry{Subject: subject}
+		var at int64
+		if err := rows.Scan(&at, &e.Actor, &e.Purpose, &e.Action, &e.Detail); err != nil {
+			return nil, err
+		}
+		e.At = fromMicros(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// DeleteEventsBefore deletes events of the given type/event names that
+// occurred before cutoff, at most limit per call (retention).
+func (db *DB) DeleteEventsBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
+	var n int64
+	err := db.WriteTx(ctx, func(tx *Tx) error {
+		res, err := tx.tx.ExecContext(ctx, db.q("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE occurred_at < ? LIMIT ?)"), micros(cutoff), limit)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n, err
+}
+
+// ExpireDedup forgets messageIds received before the day (Unix days).
+func (db *DB) ExpireDedup(ctx context.Context, beforeDay int64) (int64, error) {
+	var n int64
+	err := db.WriteTx(ctx, func(tx *Tx) error {
+		res, err := tx.tx.ExecContext(ctx, db.q("DELETE FROM event_dedup WHERE day < ?"), beforeDay)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n, err
+}
+
+var _ = sql.ErrNoRows
