@@ -19,6 +19,7 @@ import (
 	"github.com/tact-cdp/tact/internal/consent"
 	"github.com/tact-cdp/tact/internal/datamap"
 	"github.com/tact-cdp/tact/internal/ledger"
+	"github.com/tact-cdp/tact/internal/measure"
 	"github.com/tact-cdp/tact/internal/store"
 	"github.com/tact-cdp/tact/internal/store/postgres"
 	"github.com/tact-cdp/tact/internal/store/sqlite"
@@ -46,6 +47,7 @@ type App struct {
 	Auth    *auth.Authenticator
 	Consent *consent.Service
 	Collect *collect.Service
+	Measure *measure.Aggregator // consent-free measurement, in memory until flushed
 	Ledger  *consent.Ledger
 	Policy  *consent.Policy
 	Tokens  *subjecttoken.Issuer
@@ -144,10 +146,11 @@ func New(ctx context.Context, cfg Config, db *store.DB, root vault.RootSecret, m
 	if err := svc.Publish(ctx, pol); err != nil {
 		return nil, err
 	}
-	events := collect.NewService(db.Events(), svc, v, func() *datamap.Map { return m }, au, collect.Options{})
+	agg := measure.New(m.ActiveRegime().Measurement, nil)
+	events := collect.NewService(db.Events(), svc, v, func() *datamap.Map { return m }, au, collect.Options{Meter: meter{agg}})
 	return &App{
 		root:   root,
-		Config: cfg, Store: db, Vault: v, DataMap: m, Auth: au, Consent: svc, Collect: events, Policy: pol, Tokens: tokens,
+		Config: cfg, Store: db, Vault: v, DataMap: m, Auth: au, Consent: svc, Collect: events, Measure: agg, Policy: pol, Tokens: tokens,
 		Ledger: consent.NewLedger(db.Ledger(), v, signer),
 	}, nil
 }

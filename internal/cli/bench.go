@@ -32,7 +32,10 @@ import (
 // PostgreSQL database named with --database (which it writes into: use a
 // scratch database).
 func runBench(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "bench", "bench consent [--clients 16] [--duration 10s] [--runs 3] | bench ledger [--receipts 1000000] [--database URL]")
+	if len(args) > 0 && args[0] == "ingest" {
+		return runBenchIngest(ctx, env, args[1:])
+	}
+	fs := newFlagSet(env, "bench", "bench consent [--clients 16] [--duration 10s] [--runs 3] | bench ingest [flags] | bench ledger [--receipts 1000000] [--database URL]")
 	database := fs.String("database", env.Getenv("TACT_BENCH_DATABASE"), "scratch PostgreSQL database to benchmark instead of SQLite (TACT_BENCH_DATABASE)")
 	clients := fs.Int("clients", 16, "concurrent keep-alive clients (consent)")
 	duration := fs.Duration("duration", 10*time.Second, "length of one run (consent)")
@@ -44,7 +47,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if len(pos) != 1 || (pos[0] != "consent" && pos[0] != "ledger") {
-		return usageErr("usage: tact bench consent|ledger")
+		return usageErr("usage: tact bench consent|ingest|ledger")
 	}
 	dir, err := os.MkdirTemp("", "tact-bench-*")
 	if err != nil {

@@ -8,7 +8,9 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -29,6 +31,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	logLevel := fs.String("log-level", envOr(env, "TACT_LOG_LEVEL", "info"), "debug, info, warn or error (TACT_LOG_LEVEL)")
 	tokenTTL := fs.Duration("subject-token-ttl", envDuration(env, "TACT_SUBJECT_TOKEN_TTL", 24*time.Hour), "lifetime of a browser's subject token; each consent decision rotates it (TACT_SUBJECT_TOKEN_TTL)")
 	rateIP := fs.Int("rate-limit-ip", envInt(env, "TACT_RATE_LIMIT_IP", 50), "write requests per second allowed from one client IP (0: no limit) (TACT_RATE_LIMIT_IP)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for performance work)")
 	var proxies stringList
 	if v := env.Getenv("TACT_TRUSTED_PROXIES"); v != "" {
 		proxies = strings.Split(v, ",")
@@ -58,6 +61,17 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	sf.cfg.PublicURL = *publicURL
 	sf.cfg.TokenTTL = *tokenTTL
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
@@ -77,7 +91,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	var ready atomic.Bool
 	ready.Store(true)
 	api := &httpapi.Server{
-		Log: log, Store: a.Store, Auth: a.Auth, Consent: a.Consent, Collect: a.Collect, Ledger: a.Ledger,
+		Log: log, Store: a.Store, Auth: a.Auth, Consent: a.Consent, Collect: a.Collect, Measure: a.Measure, Ledger: a.Ledger,
 		DataMap:       func() *datamap.Map { return a.DataMap },
 		SecureCookies: !strings.HasPrefix(*publicURL, "http://") || isLocal(*publicURL),
 		TokenTTL:      *tokenTTL, GPCUpdated: gpcUpdated, Ready: ready.Load, PublicURL: *publicURL,
@@ -96,7 +110,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	jobs, cancelJobs := context.WithCancel(context.Background())
 	defer cancelJobs()
 	jobsDone := make(chan struct{})
-	go func() { a.Ledger.Run(jobs, log); close(jobsDone) }()
+	go func() { a.RunJobs(jobs, log); close(jobsDone) }()
 
 	where := "sqlite " + sf.cfg.DataDir
 	if sf.cfg.Database != "" {

@@ -57,6 +57,12 @@ type Store interface {
 	StripPurposes(ctx context.Context, subjectID string, keep uint64) (stripped, deleted int64, err error)
 	// Suppress records erased shoppers by suppression pseudonym.
 	Suppress(ctx context.Context, ps []vault.Pseudonym, erasedAt, until time.Time) error
+	// EventKinds lists the distinct (type, event name) pairs stored.
+	EventKinds(ctx context.Context) ([][2]string, error)
+	// DeleteExpired deletes up to limit events of a type and name that
+	// occurred before cutoff (mask non-zero: only those stored under one of
+	// its purposes).
+	DeleteExpired(ctx context.Context, typ, event string, mask uint64, cutoff time.Time, limit int) (int64, error)
 	// WriteEvents runs fn in a durable write transaction (group commit).
 	WriteEvents(ctx context.Context, fn func(Tx) error) error
 }

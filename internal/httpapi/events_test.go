@@ -12,6 +12,8 @@ import (
 
 	"github.com/tact-cdp/tact/internal/auth"
 	"github.com/tact-cdp/tact/internal/collect"
+	"github.com/tact-cdp/tact/internal/httpapi"
+	"github.com/tact-cdp/tact/internal/testenv"
 	"github.com/tact-cdp/tact/internal/vault"
 )
 
@@ -385,3 +387,145 @@ func TestGzipBatchLabelledTextPlain(t *testing.T) {
 		}
 	})
 }
+
+func TestMeasurementCountsVisitorsWithoutConsentAndSuppressesSmallCells(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		var evs []map[string]any
+		// 6 browsers that never consented view a product; 4 of them order.
+		for i := range 6 {
+			anon := fmt.Sprintf("measure-browser-%d", i)
+			evs = append(evs, map[string]any{"type": "page", "anonymousId": anon, "messageId": nextMessageID(), "name": "Home",
+				"context": map[string]any{"page": map[string]any{"path": "/products/123"}, "ip": "81.169.145.94"}})
+			evs = append(evs, productViewed(map[string]any{"anonymousId": anon}, nil))
+			if i < 4 {
+				evs = append(evs, map[string]any{"type": "track", "event": "Order Completed", "anonymousId": anon, "messageId": nextMessageID(),
+					"properties": map[string]any{"order_id": fmt.Sprintf("o%d", i), "revenue": 10.5}})
+			}
+		}
+		// One who rejected everything objects to measurement too.
+		e.decide(201, map[string]any{"anonymousId": "measure-objector", "method": "banner", "choices": map[string]any{"analytics": false, "personalization": false}}, basic(e.writeKey))
+		evs = append(evs, productViewed(map[string]any{"anonymousId": "measure-objector"}, nil))
+		e.batch(e.writeKey, evs)
+		if got := e.read("support", "anonymousId=measure-browser-0"); got != nil {
+			t.Fatal("a browser without consent was stored")
+		}
+		day := time.Now().UTC().Format(time.DateOnly)
+		code, out, _ := e.do("GET", "/admin/api/reports/daily?from="+day+"&to="+day, nil, bearer(e.admin))
+		if code != 200 {
+			t.Fatalf("report: %d %v", code, out)
+		}
+		var total, path map[string]any
+		for _, r := range out["rows"].([]any) {
+			row := r.(map[string]any)
+			switch {
+			case row["dim"] == "total":
+				total = row
+			case row["dim"] == "path" && row["value"] == "/products/:id":
+				path = row
+			}
+		}
+		if total == nil || total["productViews"] != 6.0 || total["visits"] != 6.0 || total["pageviews"] != 6.0 {
+			t.Errorf("total = %v, want 6 visits, 6 pageviews, 6 product views (the objector not counted)", total)
+		}
+		if total["orders"] != nil || total["revenueCents"] != nil {
+			t.Errorf("orders and revenue of 4 buyers are reported: %v", total)
+		}
+		if path == nil || path["pageviews"] != 6.0 {
+			t.Errorf("path row = %v", path)
+		}
+		if out["mode"] != "audience" {
+			t.Errorf("mode = %v", out["mode"])
+		}
+	})
+}
+
+func TestIngestBadInput(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		e.grant("u-bad", map[string]any{"analytics": true})
+		big := `{"batch":[{"type":"track","event":"x","userId":"u-bad","properties":{"pad":"` + strings.Repeat("a", 510<<10) + `"}}]}`
+		for _, c := range []struct {
+			name, body string
+			opts       []reqOpt
+			want       int
+		}{
+			{"over 500 KB", big, []reqOpt{basic(e.server)}, 413},
+			{"not JSON", "batch=1", []reqOpt{basic(e.server)}, 400},
+			{"nested too deep", `{"batch":[{"type":"track","event":"x","userId":"u","properties":` + strings.Repeat(`{"a":`, 40) + "1" + strings.Repeat("}", 40) + `}]}`, []reqOpt{basic(e.server)}, 400},
+			{"invalid UTF-8", "{\"batch\":[{\"type\":\"track\",\"event\":\"\xff\",\"userId\":\"u\"}]}", []reqOpt{basic(e.server)}, 400},
+			{"unknown key", `{"batch":[]}`, []reqOpt{basic("tact_wk_NOTAREALKEY")}, 401},
+			{"no key", `{"batch":[]}`, nil, 401},
+		} {
+			code, out, _ := e.do("POST", "/v1/batch", c.body, c.opts...)
+			if code != c.want {
+				t.Errorf("%s: %d %v, want %d", c.name, code, out, c.want)
+			}
+			if code >= 400 && out["error"] == nil {
+				t.Errorf("%s: no error object: %v", c.name, out)
+			}
+		}
+		// A bad event in a batch is rejected by index; the good ones are stored.
+		good := productViewed(map[string]any{"userId": "u-bad"}, nil)
+		code, out, _ := e.do("POST", "/v1/batch", map[string]any{"batch": []any{
+			map[string]any{"type": "hover", "userId": "u-bad"}, good, map[string]any{"type": "track", "userId": "u-bad"},
+		}}, basic(e.server))
+		rej, _ := out["rejected"].([]any)
+		if code != 200 || len(rej) != 2 || rej[0].(map[string]any)["index"] != 0.0 || rej[1].(map[string]any)["index"] != 2.0 {
+			t.Fatalf("partial batch: %d %v", code, out)
+		}
+		if n := len(eventsOf(e.read("support", "userId=u-bad"))); n != 1 {
+			t.Errorf("stored %d events of the partial batch, want the good one", n)
+		}
+		if st := e.stats(); dropped(st, collect.ReasonRejected) != 2 {
+			t.Errorf("stats = %v, want 2 rejected", st)
+		}
+	})
+}
+
+func TestBrowserSDKDialect(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		const origin = "https://shop.example"
+		code, _, h := e.do("OPTIONS", "/v1/t", nil, header("Origin", origin), header("Access-Control-Request-Method", "POST"),
+			header("Access-Control-Request-Headers", "authorization,content-type,x-retry-count"))
+		allow := strings.ToLower(h.Get("Access-Control-Allow-Headers"))
+		if code != 204 || h.Get("Access-Control-Allow-Origin") != origin || !strings.Contains(allow, "authorization") || !strings.Contains(allow, "x-retry-count") {
+			t.Fatalf("preflight: %d %v", code, h)
+		}
+		e.decide(201, map[string]any{"anonymousId": "next-browser", "method": "banner", "choices": map[string]any{"analytics": true}}, basic(e.writeKey))
+		body := fmt.Sprintf(`{"type":"track","event":"Product Viewed","anonymousId":"next-browser","messageId":%q,"writeKey":%q,"properties":{"product_id":"1"},"context":{"library":{"name":"analytics.js","version":"npm:next-1.70.0"}},"_metadata":{"bundled":["Segment.io"]}}`, nextMessageID(), e.writeKey)
+		code, out, h := e.do("POST", "/v1/t", body, basic(e.writeKey), header("Content-Type", "text/plain"), header("Origin", origin))
+		if code != 200 || out["success"] != true {
+			t.Fatalf("POST /v1/t: %d %v", code, out)
+		}
+		if h.Get("Access-Control-Allow-Origin") != origin || !strings.Contains(h.Get("Access-Control-Expose-Headers"), "Retry-After") {
+			t.Errorf("POST answer CORS headers: %v", h)
+		}
+		if code, _, h := e.do("POST", "/v1/t", body, basic(e.writeKey), header("Origin", "https://evil.example")); code != 200 || h.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("an unregistered origin got %q", h.Get("Access-Control-Allow-Origin"))
+		}
+		if n := len(eventsOf(e.read("support", "anonymousId=next-browser"))); n != 1 {
+			t.Errorf("stored %d, want 1 (the replay is a duplicate)", n)
+		}
+	})
+}
+
+func TestEventsRateLimitedPerWriteKey(t *testing.T) {
+	for _, st := range storesForOne() {
+		e := newEnvWith(t, st, func(s *httpapi.Server) { s.RateLimitPerKey = 1 })
+		limited := false
+		for i := 0; i < 15 && !limited; i++ {
+			code, _, h := e.do("POST", "/v1/batch", map[string]any{"batch": []any{productViewed(map[string]any{"anonymousId": "rl"}, nil)}}, basic(e.writeKey))
+			if code == 429 {
+				limited = true
+				if h.Get("Retry-After") == "" {
+					t.Error("429 without Retry-After")
+				}
+			}
+		}
+		if !limited {
+			t.Error("15 requests within the window at a limit of 1/s were all accepted")
+		}
+	}
+}
+
+// storesForOne is the SQLite store alone, for tests of the HTTP layer only.
+func storesForOne() []testenv.Store { return testenv.Stores()[:1] }

@@ -74,7 +74,7 @@ func newEnvWith(t *testing.T, st testenv.Store, adjust func(*httpapi.Server)) *e
 	logs := &syncBuffer{}
 	api := &httpapi.Server{
 		Log: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Store: a.Store, Auth: a.Auth,
-		Consent: a.Consent, Collect: a.Collect, Ledger: a.Ledger, DataMap: func() *datamap.Map { return a.DataMap },
+		Consent: a.Consent, Collect: a.Collect, Measure: a.Measure, Ledger: a.Ledger, DataMap: func() *datamap.Map { return a.DataMap },
 		TokenTTL: time.Hour, GPCUpdated: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC),
 	}
 	if adjust != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/tact-cdp/tact/internal/collect"
 	"github.com/tact-cdp/tact/internal/consent"
 	"github.com/tact-cdp/tact/internal/datamap"
+	"github.com/tact-cdp/tact/internal/measure"
 	"github.com/tact-cdp/tact/internal/store"
 )
 
@@ -33,6 +34,7 @@ type Server struct {
 	Auth     *auth.Authenticator
 	Consent  *consent.Service
 	Collect  *collect.Service
+	Measure  *measure.Aggregator
 	Ledger   *consent.Ledger
 	DataMap  func() *datamap.Map
 	Registry *prometheus.Registry
@@ -104,6 +106,7 @@ func (s *Server) routes() {
 	// Admin API (DESIGN 5.5).
 	s.handle("GET /admin/api/stats", s.getStats, limitNone)
 	s.handle("GET /admin/api/subjects", s.getSubject, limitNone)
+	s.handle("GET /admin/api/reports/daily", s.getDailyReport, limitNone)
 
 	// Operations.
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -163,12 +163,34 @@ func (db *DB) AuditEntries(ctx context.Context, subject vault.Pseudonym) ([]Audi
 	return out, rows.Err()
 }
 
-// DeleteEventsBefore deletes events of the given type/event names that
-// occurred before cutoff, at most limit per call (retention).
-func (db *DB) DeleteEventsBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
+// EventKinds implements collect.Store: the distinct (type, event name)
+// pairs stored.
+func (s *EventStore) EventKinds(ctx context.Context) ([][2]string, error) {
+	rows, err := s.db.read.QueryContext(ctx, "SELECT DISTINCT type, event FROM events")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][2]string
+	for rows.Next() {
+		var k [2]string
+		if err := rows.Scan(&k[0], &k[1]); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// DeleteExpired implements collect.Store: it deletes, up to limit, events
+// of one type and name (with mask non-zero: only those stored under one of
+// its purposes) that occurred before cutoff.
+func (s *EventStore) DeleteExpired(ctx context.Context, typ, event string, mask uint64, cutoff time.Time, limit int) (int64, error) {
+	db := s.db
 	var n int64
 	err := db.WriteTx(ctx, func(tx *Tx) error {
-		res, err := tx.tx.ExecContext(ctx, db.q("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE occurred_at < ? LIMIT ?)"), micros(cutoff), limit)
+		res, err := tx.tx.ExecContext(ctx, db.q("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE type = ? AND event = ? AND occurred_at < ?"+
+			" AND (? = 0 OR (purposes & ?) <> 0) LIMIT ?)"), typ, event, micros(cutoff), int64(mask), int64(mask), limit)
 		if err != nil {
 			return err
 		}

@@ -68,7 +68,10 @@ CREATE TABLE measure_daily (
     orders        BIGINT NOT NULL,
     revenue_cents BIGINT NOT NULL,
     hits          BIGINT NOT NULL,
-    cell          BYTEA,
+    unkeyed       BIGINT NOT NULL,
+    unkeyed_orders BIGINT NOT NULL,
+    visitors      BYTEA,
+    buyers        BYTEA,
     PRIMARY KEY (day, dim, value)
 );
 

@@ -68,7 +68,10 @@ CREATE TABLE measure_daily (
     orders        INTEGER NOT NULL,
     revenue_cents INTEGER NOT NULL,
     hits          INTEGER NOT NULL,
-    cell          BLOB,
+    unkeyed       INTEGER NOT NULL,
+    unkeyed_orders INTEGER NOT NULL,
+    visitors      BLOB,
+    buyers        BLOB,
     PRIMARY KEY (day, dim, value)
 ) STRICT, WITHOUT ROWID;
 
