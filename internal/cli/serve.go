@@ -31,6 +31,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	logLevel := fs.String("log-level", envOr(env, "TACT_LOG_LEVEL", "info"), "debug, info, warn or error (TACT_LOG_LEVEL)")
 	tokenTTL := fs.Duration("subject-token-ttl", envDuration(env, "TACT_SUBJECT_TOKEN_TTL", 24*time.Hour), "lifetime of a browser's subject token; each consent decision rotates it (TACT_SUBJECT_TOKEN_TTL)")
 	rateIP := fs.Int("rate-limit-ip", envInt(env, "TACT_RATE_LIMIT_IP", 50), "write requests per second allowed from one client IP (0: no limit) (TACT_RATE_LIMIT_IP)")
+	rateKey := fs.Int("rate-limit-key", envInt(env, "TACT_RATE_LIMIT_KEY", 1000), "event requests per second allowed per write key (0: no limit; server keys are not limited) (TACT_RATE_LIMIT_KEY)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for performance work)")
 	var proxies stringList
 	if v := env.Getenv("TACT_TRUSTED_PROXIES"); v != "" {
@@ -95,7 +96,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		DataMap:       func() *datamap.Map { return a.DataMap },
 		SecureCookies: !strings.HasPrefix(*publicURL, "http://") || isLocal(*publicURL),
 		TokenTTL:      *tokenTTL, GPCUpdated: gpcUpdated, Ready: ready.Load, PublicURL: *publicURL,
-		RateLimitPerIP: *rateIP, TrustedProxies: trusted,
+		RateLimitPerIP: *rateIP, RateLimitPerKey: *rateKey, TrustedProxies: trusted,
 	}
 	srv := &http.Server{
 		Handler:           api.Handler(),
