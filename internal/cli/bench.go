@@ -65,17 +65,11 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	} else {
 		fmt.Fprintln(env.Stdout, "store: sqlite, WAL, synchronous=FULL, one writer connection with group commit, temp dir", dir)
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	if pos[0] == "consent" {
 		return benchConsent(ctx, env, a, *clients, *duration, *runs)
 	}
@@ -221,4 +215,21 @@ func cpuModel() string {
 		}
 	}
 	return "unknown CPU"
+}
+
+// startCPUProfile writes a CPU profile to path until stop is called (path
+// empty: nothing).
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

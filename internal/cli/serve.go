@@ -8,9 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"os/signal"
-	"runtime/pprof"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -62,17 +60,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	sf.cfg.PublicURL = *publicURL
 	sf.cfg.TokenTTL = *tokenTTL
 
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 

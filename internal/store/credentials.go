@@ -137,7 +137,12 @@ func (db *DB) KeysNotUnder(ctx context.Context, kek string, after []byte, limit 
 	if after == nil {
 		after = []byte{}
 	}
-	rows, err := db.read.QueryContext(ctx, db.q("SELECT key_id, kek, wrapped FROM subject_keys WHERE kek <> ? AND key_id > ? ORDER BY key_id LIMIT ?"), kek, after, limit)
+	return db.keys(ctx, "SELECT key_id, kek, wrapped FROM subject_keys WHERE kek <> ? AND key_id > ? ORDER BY key_id LIMIT ?", kek, after, limit)
+}
+
+// keys runs a query selecting (key_id, kek, wrapped) rows.
+func (db *DB) keys(ctx context.Context, query string, args ...any) ([]consent.StoredKey, error) {
+	rows, err := db.read.QueryContext(ctx, db.q(query), args...)
 	if err != nil {
 		return nil, err
 	}

@@ -14,22 +14,7 @@ import (
 
 // SubjectKeys implements collect.Store: every data key of a subject.
 func (s *EventStore) SubjectKeys(ctx context.Context, subjectID string) ([]consent.StoredKey, error) {
-	rows, err := s.db.read.QueryContext(ctx, s.db.q("SELECT key_id, kek, wrapped FROM subject_keys WHERE subject_id = ?"), subjectID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []consent.StoredKey
-	for rows.Next() {
-		var k consent.StoredKey
-		var id []byte
-		if err := rows.Scan(&id, &k.Wrapped.KEK, &k.Wrapped.Blob); err != nil {
-			return nil, err
-		}
-		copy(k.ID[:], id)
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return s.db.keys(ctx, "SELECT key_id, kek, wrapped FROM subject_keys WHERE subject_id = ?", subjectID)
 }
 
 // AllPurposes is the mask of a read that may see every stored purpose.
