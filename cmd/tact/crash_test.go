@@ -50,15 +50,7 @@ func TestCrashLosesNoAcknowledgedReceipt(t *testing.T) {
 	}
 	bin := buildTact(t)
 
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("TACT_CRASH_SEED"); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("TACT_CRASH_SEED=%q: %v", s, err)
-		}
-		seed = v
-	}
-	t.Logf("kill delays from seed %d (TACT_CRASH_SEED=%d replays them)", seed, seed)
+	seed := crashSeed(t)
 
 	stores := []struct {
 		name string
@@ -509,4 +501,20 @@ func (w *tailBuffer) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return string(w.b)
+}
+
+// crashSeed is the seed of the kill delays: random, or TACT_CRASH_SEED to
+// replay a failing run.
+func crashSeed(t *testing.T) uint64 {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("TACT_CRASH_SEED"); s != "" {
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("TACT_CRASH_SEED=%q: %v", s, err)
+		}
+		seed = v
+	}
+	t.Logf("kill delays from seed %d (TACT_CRASH_SEED=%d replays them)", seed, seed)
+	return seed
 }

@@ -22,10 +22,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -59,15 +57,7 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 	}
 	bin := buildTact(t)
 
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("TACT_CRASH_SEED"); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("TACT_CRASH_SEED=%q: %v", s, err)
-		}
-		seed = v
-	}
-	t.Logf("kill delays from seed %d (TACT_CRASH_SEED=%d replays them)", seed, seed)
+	seed := crashSeed(t)
 
 	stores := []struct {
 		name string
