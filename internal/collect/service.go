@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -85,6 +86,7 @@ type Service struct {
 	signals  Signals
 	inflight chan struct{}
 	keys     keyCache
+	cache    *shopperCache
 	bits     atomic.Pointer[map[string]uint]
 	bitsMu   sync.Mutex
 	Now      func() time.Time
@@ -98,6 +100,11 @@ type Options struct {
 	MaxInFlight int
 	Meter       Meter
 	Signals     Signals
+	// CacheTTL bounds how long a shopper's consent state is reused without
+	// reading the store. Decisions made by this process invalidate it at
+	// once; set it short (1 s) where other nodes share the store. Default
+	// one second.
+	CacheTTL time.Duration
 }
 
 // NewService returns a collection service.
@@ -108,13 +115,23 @@ func NewService(st Store, cs *consent.Service, v *vault.Vault, dm func() *datama
 	if opts.Signals == nil {
 		opts.Signals = DefaultSignals
 	}
-	return &Service{
+	if opts.CacheTTL <= 0 {
+		opts.CacheTTL = time.Second
+	}
+	s := &Service{
 		store: st, consent: cs, vault: v, dataMap: dm, userHash: uh, meter: opts.Meter,
 		dedupKey: v.DeriveKey("collect/dedup", 32), signals: opts.Signals,
 		inflight: make(chan struct{}, opts.MaxInFlight), keys: keyCache{m: map[vault.KeyID]cachedKey{}},
-		Now: time.Now,
+		cache: newShopperCache(opts.CacheTTL, 1<<18),
+		Now:   time.Now,
 	}
+	cs.OnChange(s.cache.invalidate)
+	return s
 }
+
+// Invalidate drops cached state of subjects changed outside a consent
+// decision (erasure). Call it before answering.
+func (s *Service) Invalidate(subjectIDs ...string) { s.cache.invalidate(subjectIDs) }
 
 // ErrBusy is returned when too many calls are in flight.
 var ErrBusy = tact.Errorf(tact.EUNAVAILABLE, "tact is busy; retry after the time in Retry-After")
@@ -145,6 +162,33 @@ type item struct {
 	link       []consent.LinkID
 	reason     string
 	measured   bool
+	linked     bool // every identifier to link already names the same shopper
+}
+
+// alreadyLinked reports whether a trusted identify or alias would change
+// nothing: all its identifiers are known and belong to one subject.
+func alreadyLinked(shoppers map[vault.Pseudonym]Shopper, it *item) bool {
+	ids := append([]*ident{it.user, it.email, it.anon}, it.prev...)
+	subject := ""
+	n := 0
+	for _, id := range ids {
+		if id == nil {
+			continue
+		}
+		sh, ok := shoppers[id.p]
+		if !ok {
+			if it.ev.Type == segment.Alias && len(it.prev) > 1 && slices.Contains(it.prev, id) {
+				continue // previousId is looked up as both kinds; one may be unknown
+			}
+			return false
+		}
+		if subject != "" && sh.Subject.ID != subject {
+			return false
+		}
+		subject = sh.Subject.ID
+		n++
+	}
+	return n >= 2
 }
 
 // Ingest gates, minimises, seals and stores a decoded batch. It returns
@@ -194,16 +238,19 @@ func (s *Service) Ingest(ctx context.Context, caller Caller, b *segment.Batch, r
 	}
 	var dup []bool
 	var counts map[string]int64
+	var touched []string
 	err = s.store.WriteEvents(ctx, func(tx Tx) error {
 		merged := map[string]string{}
+		touched = touched[:0]
 		for _, it := range items {
 			if len(it.link) == 0 || !it.row.Personal {
 				continue
 			}
-			into, from, err := s.consent.Link(ctx, tx, it.link, now)
+			into, from, t, err := s.consent.Link(ctx, tx, it.link, now)
 			if err != nil {
 				return err
 			}
+			touched = append(touched, t...)
 			for _, f := range from {
 				merged[f] = into
 			}
@@ -238,6 +285,9 @@ func (s *Service) Ingest(ctx context.Context, caller Caller, b *segment.Batch, r
 		}
 		return tx.CountEvents(ctx, counts)
 	})
+	if len(touched) > 0 {
+		s.consent.Changed(touched...)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -390,7 +440,7 @@ func (s *Service) resolve(ctx context.Context, caller Caller, items []*item, req
 	if len(ps) == 0 {
 		return nil
 	}
-	shoppers, err := s.store.Shoppers(ctx, ps)
+	shoppers, err := s.shoppers(ctx, ps)
 	if err != nil {
 		return err
 	}
@@ -415,7 +465,7 @@ func (s *Service) resolve(ctx context.Context, caller Caller, items []*item, req
 			}
 		}
 		if len(recorded) > 0 {
-			if shoppers, err = s.store.Shoppers(ctx, ps); err != nil {
+			if shoppers, err = s.shoppers(ctx, ps); err != nil {
 				return err
 			}
 		}
@@ -450,6 +500,7 @@ func (s *Service) resolve(ctx context.Context, caller Caller, items []*item, req
 				}
 			}
 		}
+		it.linked = alreadyLinked(shoppers, it)
 		for _, id := range []*ident{it.user, it.anon, it.email} {
 			if id == nil {
 				continue
@@ -546,7 +597,7 @@ func (s *Service) gate(ctx context.Context, it *item, caller Caller, req Request
 				it.link = append(it.link, consent.LinkID{Kind: id.kind, Value: id.value})
 			}
 		}
-		if len(it.link) < 2 {
+		if len(it.link) < 2 || it.linked {
 			it.link = nil
 		}
 	}

@@ -24,15 +24,16 @@ type LinkID struct {
 // registered user's subject, from which only the identifier moves, so two
 // people are never merged. When none of the identifiers is known nothing is
 // created (there is no consent to link under) and Link returns "", nil.
-// merged lists the subjects folded into the survivor.
-func (s *Service) Link(ctx context.Context, tx Tx, ids []LinkID, now time.Time) (subjectID string, merged []string, err error) {
+// merged lists the subjects folded into the survivor; touched, every subject
+// the link may have changed (for cache invalidation once committed).
+func (s *Service) Link(ctx context.Context, tx Tx, ids []LinkID, now time.Time) (subjectID string, merged, touched []string, err error) {
 	var idents []*identifier
 	known := false
 	for _, l := range ids {
 		id := &identifier{kind: l.Kind, p: s.vault.Pseudonym(vault.UseIdentity, l.Kind, l.Value), ledgerP: s.vault.Pseudonym(vault.UseLedger, l.Kind, l.Value)}
 		got, ok, err := tx.Identity(ctx, id.p)
 		if err != nil {
-			return "", nil, err
+			return "", nil, nil, err
 		}
 		if ok {
 			id.existing, known = &got, true
@@ -40,7 +41,7 @@ func (s *Service) Link(ctx context.Context, tx Tx, ids []LinkID, now time.Time) 
 		idents = append(idents, id)
 	}
 	if !known {
-		return "", nil, nil
+		return "", nil, nil, nil
 	}
 	before := map[string]bool{}
 	for _, id := range idents {
@@ -50,23 +51,25 @@ func (s *Service) Link(ctx context.Context, tx Tx, ids []LinkID, now time.Time) 
 	}
 	t, err := s.joinSubjects(ctx, tx, idents, nil, now)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	if err := tx.SaveSubject(ctx, t.subject); err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
+	touched = append(touched, t.subject.ID)
 	for id := range before {
 		if id == t.subject.ID {
 			continue
 		}
+		touched = append(touched, id)
 		// joinSubjects merged it, unless only an identifier moved away
 		// from another registered user.
 		switch _, err := tx.Subject(ctx, id); {
 		case tact.ErrorCode(err) == tact.ENOTFOUND:
 			merged = append(merged, id)
 		case err != nil:
-			return "", nil, err
+			return "", nil, nil, err
 		}
 	}
-	return t.subject.ID, merged, nil
+	return t.subject.ID, merged, touched, nil
 }

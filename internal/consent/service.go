@@ -63,6 +63,7 @@ type Service struct {
 	userHash UserHashChecker
 	policy   atomic.Pointer[Policy]
 	notices  sync.Map // version -> NoticeRecord
+	onChange atomic.Pointer[func(subjectIDs []string)]
 	Now      func() time.Time
 }
 
@@ -71,6 +72,19 @@ func NewService(store Store, v *vault.Vault, tokens *subjecttoken.Issuer, uh Use
 	s := &Service{store: store, vault: v, tokens: tokens, userHash: uh, Now: time.Now}
 	s.policy.Store(policy)
 	return s
+}
+
+// OnChange registers fn to be told, after every decision and before it is
+// answered, which subjects it may have changed (their state, identities or
+// existence). Caches of consent state hang on it.
+func (s *Service) OnChange(fn func(subjectIDs []string)) { s.onChange.Store(&fn) }
+
+// Changed tells the OnChange listener that subjects changed outside a
+// decision (links made by identify calls, erasure).
+func (s *Service) Changed(subjectIDs ...string) {
+	if fn := s.onChange.Load(); fn != nil {
+		(*fn)(subjectIDs)
+	}
 }
 
 // Policy is the policy in force.
@@ -217,6 +231,18 @@ func (s *Service) Record(ctx context.Context, caller Caller, req Request) (*Resu
 			anon: anon, anonFromToken: anonFromToken, user: user, email: email, userHashOK: userHashOK, grants: grants, fresh: fresh}
 		return d.record(ctx, tx, res)
 	})
+	// Whatever the outcome, caches of these subjects' state must be
+	// dropped before the decision is answered (a withdrawal takes effect at
+	// once).
+	if fn := s.onChange.Load(); fn != nil {
+		changed := []string{res.SubjectID}
+		for _, id := range []*identifier{anon, user, email} {
+			if id != nil && id.existing != nil {
+				changed = append(changed, id.existing.SubjectID)
+			}
+		}
+		(*fn)(changed)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -529,3 +529,22 @@ func TestEventsRateLimitedPerWriteKey(t *testing.T) {
 
 // storesForOne is the SQLite store alone, for tests of the HTTP layer only.
 func storesForOne() []testenv.Store { return testenv.Stores()[:1] }
+
+func TestWithdrawalGatesTheVeryNextEvent(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		e.grant("u-next", map[string]any{"analytics": true, "personalization": true})
+		e.batch(e.server, []map[string]any{productViewed(map[string]any{"userId": "u-next"}, nil)}) // the gate now has the state cached
+		e.grant("u-next", map[string]any{"personalization": false})
+		e.batch(e.server, []map[string]any{productViewed(map[string]any{"userId": "u-next"}, nil)})
+		evs := eventsOf(e.read("support", "userId=u-next"))
+		if len(evs) != 2 || !slices.Equal(purposesOf(evs[1]), []string{"analytics"}) {
+			t.Fatalf("the event after the withdrawal: %v, want it stored under analytics only", evs)
+		}
+		// An identify linking a new browser to the user, then that browser's events follow the user's consent.
+		e.batch(e.server, []map[string]any{{"type": "identify", "userId": "u-next", "anonymousId": "u-next-phone", "messageId": nextMessageID()}})
+		e.batch(e.writeKey, []map[string]any{productViewed(map[string]any{"anonymousId": "u-next-phone"}, nil)})
+		if got := e.read("support", "anonymousId=u-next-phone"); got == nil || len(eventsOf(got)) != 4 {
+			t.Errorf("after the link the phone's event is not the user's: %v", got)
+		}
+	})
+}

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tact-cdp/tact"
@@ -62,9 +63,14 @@ type DB struct {
 	closed  bool
 	rebinds sync.Map
 	stmts   map[string]*sql.Stmt // hot queries, prepared on the write pool; read-only after New
-	hashes  *hashCache
-	stats   writerStats
-	onClose []func() error
+	// queries prepared on demand by the writers (see prepared)
+	dynStmts  sync.Map // query → *sql.Stmt
+	wantStmts sync.Map // query → struct{}
+	readStmts sync.Map // query → *sql.Stmt on the reader pool
+	dynCount  atomic.Int32
+	hashes    *hashCache
+	stats     writerStats
+	onClose   []func() error
 }
 
 // New wraps open connections. The dialect packages call it after migrating.
@@ -112,6 +118,9 @@ func (db *DB) Close() error {
 	db.wg.Wait()
 	for _, s := range db.stmts {
 		s.Close()
+	}
+	for _, m := range []*sync.Map{&db.dynStmts, &db.readStmts} {
+		m.Range(func(_, s any) bool { s.(*sql.Stmt).Close(); return true })
 	}
 	var errs []error
 	// Hooks (SQLite's final WAL checkpoint) need the connections still open.

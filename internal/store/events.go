@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -39,10 +40,10 @@ func (s *EventStore) Shoppers(ctx context.Context, ps []vault.Pseudonym) (map[va
 		for i := range chunk {
 			args[i] = chunk[i][:]
 		}
-		rows, err := s.db.read.QueryContext(ctx, s.db.q(
+		rows, err := s.db.readQuery(ctx,
 			"SELECT i.pseudonym, s.id, s.created_at, s.minor, s.gpc_at, s.state, k.key_id, k.kek, k.wrapped, k.created_at"+
 				" FROM identities i JOIN subjects s ON s.id = i.subject_id JOIN subject_keys k ON k.subject_id = s.id"+
-				" WHERE i.pseudonym IN "+inList(len(chunk))), args...)
+				" WHERE i.pseudonym IN "+inList(len(chunk)), args...)
 		if err != nil {
 			return nil, err
 		}
@@ -97,8 +98,8 @@ func (s *EventStore) Suppressed(ctx context.Context, ps []vault.Pseudonym, now t
 		for i := range chunk {
 			args = append(args, chunk[i][:])
 		}
-		rows, err := s.db.read.QueryContext(ctx, s.db.q(
-			"SELECT pseudonym, erased_at FROM suppression WHERE until > ? AND pseudonym IN "+inList(len(chunk))), args...)
+		rows, err := s.db.readQuery(ctx,
+			"SELECT pseudonym, erased_at FROM suppression WHERE until > ? AND pseudonym IN "+inList(len(chunk)), args...)
 		if err != nil {
 			return nil, err
 		}
@@ -222,20 +223,20 @@ func (t *Tx) InsertEvents(ctx context.Context, rs []collect.Row) ([]bool, error)
 		const cols, maxRows = 2, 500
 		for start := 0; start < len(keyArgs); start += cols * maxRows {
 			chunk := keyArgs[start:min(start+cols*maxRows, len(keyArgs))]
-			rows, err := t.tx.QueryContext(ctx, t.db.q("INSERT INTO event_dedup (key, day) VALUES "+
-				rowsSQL(len(chunk)/cols, cols)+" ON CONFLICT (key) DO NOTHING RETURNING key"), chunk...)
+			claimed, err := t.query(ctx, "INSERT INTO event_dedup (key, day) VALUES "+
+				rows(len(chunk)/cols, cols)+" ON CONFLICT (key) DO NOTHING RETURNING key", chunk...)
 			if err != nil {
 				return nil, err
 			}
-			for rows.Next() {
+			for claimed.Next() {
 				var k []byte
-				if err := rows.Scan(&k); err != nil {
-					rows.Close()
+				if err := claimed.Scan(&k); err != nil {
+					claimed.Close()
 					return nil, err
 				}
 				fresh[[16]byte(k)] = true
 			}
-			if err := rows.Close(); err != nil {
+			if err := claimed.Close(); err != nil {
 				return nil, err
 			}
 		}
@@ -261,8 +262,6 @@ func (t *Tx) InsertEvents(ctx context.Context, rs []collect.Row) ([]bool, error)
 	}
 	return dup, nil
 }
-
-func rowsSQL(n, cols int) string { return rows(n, cols) }
 
 // CountEvents implements collect.Tx.
 func (t *Tx) CountEvents(ctx context.Context, counts map[string]int64) error {
@@ -301,4 +300,26 @@ func (db *DB) EventCounts(ctx context.Context) (map[string]int64, error) {
 		out[k] = n
 	}
 	return out, rows.Err()
+}
+
+// readQuery runs a query on the reader pool through a statement prepared
+// once per query shape.
+func (db *DB) readQuery(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s, ok := db.readStmts.Load(query); ok {
+		return s.(*sql.Stmt).QueryContext(ctx, args...)
+	}
+	if db.dynCount.Load() >= maxDynamicStmts {
+		return db.read.QueryContext(ctx, db.q(query), args...)
+	}
+	s, err := db.read.PrepareContext(ctx, db.q(query))
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := db.readStmts.LoadOrStore(query, s); loaded {
+		s.Close()
+		s = prev.(*sql.Stmt)
+	} else {
+		db.dynCount.Add(1)
+	}
+	return s.QueryContext(ctx, args...)
 }

@@ -53,6 +53,7 @@ func (db *DB) writer() {
 				break fill
 			}
 		}
+		db.prepareWanted()
 		t0 := time.Now()
 		db.commitBatch(batch)
 		db.stats.batches.Add(1)
@@ -229,7 +230,7 @@ func (db *DB) prepareHot() error {
 
 func (t *Tx) exec(ctx context.Context, query string, args ...any) error {
 	var err error
-	if stmt, ok := t.db.stmts[query]; ok {
+	if stmt := t.db.prepared(query); stmt != nil {
 		_, err = t.tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
 	} else {
 		_, err = t.tx.ExecContext(ctx, t.db.q(query), args...)
@@ -237,11 +238,58 @@ func (t *Tx) exec(ctx context.Context, query string, args ...any) error {
 	return err
 }
 
+func (t *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if stmt := t.db.prepared(query); stmt != nil {
+		return t.tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, t.db.q(query), args...)
+}
+
 func (t *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	if stmt, ok := t.db.stmts[query]; ok {
+	if stmt := t.db.prepared(query); stmt != nil {
 		return t.tx.StmtContext(ctx, stmt).QueryRowContext(ctx, args...)
 	}
 	return t.tx.QueryRowContext(ctx, t.db.q(query), args...)
+}
+
+// maxDynamicStmts bounds the statements prepared on demand (multi-row
+// INSERTs come in one shape per row count).
+const maxDynamicStmts = 1024
+
+// prepared returns the prepared form of a write query, or nil. A query run
+// unprepared is noted, and the writer prepares it between transactions (the
+// write connection is busy inside one), so that the engine parses each
+// statement shape once rather than on every batch.
+func (db *DB) prepared(query string) *sql.Stmt {
+	if s, ok := db.stmts[query]; ok {
+		return s
+	}
+	if s, ok := db.dynStmts.Load(query); ok {
+		return s.(*sql.Stmt)
+	}
+	if db.dynCount.Load() < maxDynamicStmts {
+		db.wantStmts.Store(query, struct{}{})
+	}
+	return nil
+}
+
+// prepareWanted prepares the queries noted by prepared; the writer calls it
+// while no transaction holds the write connection.
+func (db *DB) prepareWanted() {
+	db.wantStmts.Range(func(k, _ any) bool {
+		q := k.(string)
+		db.wantStmts.Delete(q)
+		if _, ok := db.dynStmts.Load(q); ok || db.dynCount.Load() >= maxDynamicStmts {
+			return true
+		}
+		s, err := db.write.Prepare(db.q(q))
+		if err != nil {
+			return true // it runs unprepared, as before
+		}
+		db.dynStmts.Store(q, s)
+		db.dynCount.Add(1)
+		return true
+	})
 }
 
 // WriterStats are cumulative figures of the group-commit writers.
