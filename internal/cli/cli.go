@@ -41,7 +41,8 @@ func commands() []command {
 		{"datamap", "datamap show|check|ropa: the data map, its validation, the record of processing", runDatamap},
 		{"keys", "keys create|list|revoke: write, server and user-hash keys", runKeys},
 		{"tokens", "tokens create|list|revoke: admin tokens with roles", runTokens},
-		{"bench", "bench consent|ledger: whole-system benchmarks", runBench},
+		{"import", "import FILE.jsonl --source NAME: historical events, judged by the consent records in the file", runImport},
+		{"bench", "bench consent|ingest|ledger: whole-system benchmarks", runBench},
 	}
 }
 

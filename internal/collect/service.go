@@ -42,6 +42,9 @@ type Request struct {
 	Peer       netip.Addr // the client address (already resolved through trusted proxies)
 	UserAgent  string     // the request's User-Agent header
 	GPC        bool       // Sec-GPC: 1
+	// Historical, for imports, replaces the shopper's state now with the
+	// consent evidence in force at each event's own time.
+	Historical Historical
 }
 
 // Result is the outcome of one call.
@@ -537,10 +540,24 @@ func (s *Service) gate(ctx context.Context, it *item, caller Caller, req Request
 	}
 	in := GateInput{Declared: it.declared, Sensitive: it.sensitive, Suppressed: it.reason == ReasonSuppressed, Denied: s.denied(e, req, pol)}
 	var flags consent.Flags
+	historicalReceipt := ""
 	if it.shopper != nil {
 		subj := it.shopper.Subject
 		flags = subj.Flags()
 		in.Granted = func(p string) bool { return pol.Allowed(subj.State, flags, p, now) }
+		if req.Historical != nil {
+			then, receipt := req.Historical(e, it.occurred)
+			historicalReceipt = receipt
+			in.Granted = func(p string) bool {
+				// What was granted then, as far as the purpose still exists
+				// and what holds now (a minor, GPC) allows.
+				if !slices.Contains(then, p) || (flags.GPC && slices.Contains(pol.GPCDenies(), p)) {
+					return false
+				}
+				rec := consent.Record{Granted: true, Version: versionOf(pol, p), Since: now, Expires: now.Add(time.Hour)}
+				return pol.Allowed(consent.State{p: rec}, flags, p, now)
+			}
+		}
 	}
 	in.Separate = func(p string) (string, bool) {
 		q := "sensitive_" + p
@@ -563,9 +580,12 @@ func (s *Service) gate(ctx context.Context, it *item, caller Caller, req Request
 	var since time.Time
 	for _, p := range purposes {
 		mask |= 1 << bits[p]
-		if r, ok := subj.State[p]; ok && r.Since.After(since) {
+		if r, ok := subj.State[p]; ok && r.Since.After(since) && req.Historical == nil {
 			since, it.row.ReceiptID = r.Since, r.ReceiptID
 		}
+	}
+	if req.Historical != nil {
+		it.row.ReceiptID = historicalReceipt
 	}
 	dk, err := s.keys.get(ctx, s.vault, it.shopper.Key)
 	if err != nil {
@@ -634,6 +654,11 @@ func (s *Service) denied(e *segment.Event, req Request, pol *consent.Policy) map
 		}
 	}
 	return out
+}
+
+func versionOf(pol *consent.Policy, p string) string {
+	r, _ := pol.Purpose(p)
+	return r.Version
 }
 
 // objects reports whether the shopper objected to consent-free measurement:
