@@ -745,11 +745,7 @@ func cents(v any) int64 {
 }
 
 func sortRejected(r []segment.Rejected) {
-	for i := 1; i < len(r); i++ {
-		for j := i; j > 0 && r[j].Index < r[j-1].Index; j-- {
-			r[j], r[j-1] = r[j-1], r[j]
-		}
-	}
+	slices.SortStableFunc(r, func(a, b segment.Rejected) int { return a.Index - b.Index })
 }
 
 // keyCache keeps unwrapped data keys for a short while: unwrapping costs a

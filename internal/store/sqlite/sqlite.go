@@ -43,13 +43,16 @@ func dsn(path string, readOnly bool) string {
 	v.Add("_pragma", "secure_delete(ON)")
 	// Statement journals for savepoints stay in memory, not temp files.
 	v.Add("_pragma", "temp_store(MEMORY)")
-	// A larger page cache keeps the index pages that random keys
-	// (pseudonyms) touch; fewer, larger WAL checkpoints rewrite hot pages
-	// less often.
-	v.Add("_pragma", "cache_size(-65536)")
 	if readOnly {
+		// Each reader connection has a cache of its own; the OS page cache
+		// serves them too, so they stay small to bound tact's memory.
+		v.Add("_pragma", "cache_size(-8192)")
 		v.Add("_pragma", "query_only(ON)")
 	} else {
+		// A larger page cache keeps the index pages that random keys
+		// (pseudonyms, dedup hashes) touch; fewer, larger WAL checkpoints
+		// rewrite hot pages less often.
+		v.Add("_pragma", "cache_size(-32768)")
 		v.Set("_txlock", "immediate")
 		// Checkpoints run in the background (see checkpointer), not in
 		// the commit path of the single writer.
