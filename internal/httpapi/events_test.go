@@ -548,3 +548,36 @@ func TestWithdrawalGatesTheVeryNextEvent(t *testing.T) {
 		}
 	})
 }
+
+func TestRetentionDeletesEventsPastTheirCategoriesRetention(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		e.grant("u-old", map[string]any{"analytics": true, "personalization": true})
+		e.grant("u-old", map[string]any{"sensitive_personalization": true})
+		at := func(days int) map[string]any {
+			return map[string]any{"timestamp": time.Now().UTC().AddDate(0, 0, -days).Format(time.RFC3339)}
+		}
+		vitamins := map[string]any{"product_id": "VIT-1", "category": "Health/Vitamins"}
+		old := productViewed(map[string]any{"userId": "u-old"}, at(401))   // browsing keeps 400 days
+		recent := productViewed(map[string]any{"userId": "u-old"}, at(399)) // kept
+		oldHealth := productViewed(map[string]any{"userId": "u-old"}, at(181))
+		oldHealth["properties"] = vitamins // health keeps 180 days
+		recentHealth := productViewed(map[string]any{"userId": "u-old"}, at(179))
+		recentHealth["properties"] = vitamins
+		e.batch(e.server, []map[string]any{old, recent, oldHealth, recentHealth})
+		if n := len(eventsOf(e.read("support", "userId=u-old"))); n != 4 {
+			t.Fatalf("stored %d, want 4", n)
+		}
+		deleted, err := e.app.Collect.Retention(context.Background(), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kept []string
+		for _, ev := range eventsOf(e.read("support", "userId=u-old")) {
+			kept = append(kept, ev["messageId"].(string))
+		}
+		want := []string{recent["messageId"].(string), recentHealth["messageId"].(string)}
+		if deleted != 2 || !slices.Equal(kept, want) {
+			t.Errorf("retention deleted %d, kept %v, want %v", deleted, kept, want)
+		}
+	})
+}

@@ -24,7 +24,7 @@ import (
 // env is a running tact over one store, with a write key, a server key and
 // a user-hash secret.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	inst     testenv.Instance
 	app      *app.App
 	srv      *httptest.Server
@@ -59,7 +59,7 @@ func newEnv(t *testing.T, st testenv.Store) *env {
 }
 
 // newEnvWith is newEnv with the server adjusted before it starts.
-func newEnvWith(t *testing.T, st testenv.Store, adjust func(*httpapi.Server)) *env {
+func newEnvWith(t testing.TB, st testenv.Store, adjust func(*httpapi.Server)) *env {
 	t.Helper()
 	ctx := context.Background()
 	inst := st.New(t)
