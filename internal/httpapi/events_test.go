@@ -557,7 +557,7 @@ func TestRetentionDeletesEventsPastTheirCategoriesRetention(t *testing.T) {
 			return map[string]any{"timestamp": time.Now().UTC().AddDate(0, 0, -days).Format(time.RFC3339)}
 		}
 		vitamins := map[string]any{"product_id": "VIT-1", "category": "Health/Vitamins"}
-		old := productViewed(map[string]any{"userId": "u-old"}, at(401))   // browsing keeps 400 days
+		old := productViewed(map[string]any{"userId": "u-old"}, at(401))    // browsing keeps 400 days
 		recent := productViewed(map[string]any{"userId": "u-old"}, at(399)) // kept
 		oldHealth := productViewed(map[string]any{"userId": "u-old"}, at(181))
 		oldHealth["properties"] = vitamins // health keeps 180 days
