@@ -50,7 +50,7 @@ func (s *ConsentStore) Identity(ctx context.Context, p vault.Pseudonym) (consent
 
 // Subject implements consent.Store.
 func (s *ConsentStore) Subject(ctx context.Context, id string) (consent.Subject, error) {
-	return subject(ctx, s.db, s.db.read, id)
+	return subject(ctx, s.db, s.db.read, id, false)
 }
 
 // Notice implements consent.Store.
@@ -96,11 +96,19 @@ func identity(ctx context.Context, db *DB, q queryer, p vault.Pseudonym) (consen
 	return id, true, nil
 }
 
-func subject(ctx context.Context, db *DB, q queryer, id string) (consent.Subject, error) {
+// subject reads a subject; with lock (inside a write transaction) the row
+// stays locked until the transaction ends where the engine has row locks, so
+// that concurrent writers (other nodes, PostgreSQL's event writers) never
+// overwrite each other's consent state.
+func subject(ctx context.Context, db *DB, q queryer, id string, lock bool) (consent.Subject, error) {
 	s := consent.Subject{ID: id}
 	var created, gpc int64
 	var state []byte
-	err := q.QueryRowContext(ctx, db.q(qSubject), id).
+	query := qSubject
+	if lock {
+		query += db.dialect.ForUpdate
+	}
+	err := q.QueryRowContext(ctx, db.q(query), id).
 		Scan(&created, &s.Minor, &gpc, &state)
 	if err != nil {
 		return s, notFound(err, "subject")
@@ -122,7 +130,7 @@ func (t *Tx) Identity(ctx context.Context, p vault.Pseudonym) (consent.Identity,
 
 // Subject implements consent.Tx.
 func (t *Tx) Subject(ctx context.Context, id string) (consent.Subject, error) {
-	return subject(ctx, t.db, t.tx, id)
+	return subject(ctx, t.db, t.tx, id, true)
 }
 
 // SubjectHasKind implements consent.Tx.

@@ -286,7 +286,10 @@ func (db *DB) prepareWanted() {
 		if err != nil {
 			return true // it runs unprepared, as before
 		}
-		db.dynStmts.Store(q, s)
+		if _, loaded := db.dynStmts.LoadOrStore(q, s); loaded {
+			s.Close() // another writer prepared it meanwhile
+			return true
+		}
 		db.dynCount.Add(1)
 		return true
 	})
