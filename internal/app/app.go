@@ -148,24 +148,12 @@ func New(ctx context.Context, cfg Config, db *store.DB, root vault.RootSecret, m
 	}
 	agg := measure.New(m.ActiveRegime().Measurement, nil)
 	events := collect.NewService(db.Events(), svc, v, func() *datamap.Map { return m }, au,
-		collect.Options{Meter: meter{agg}, CacheTTL: consentCacheTTL(db.Dialect())})
+		collect.Options{Meter: meter{agg}, Notify: db.NotifySubjects})
 	return &App{
 		root:   root,
 		Config: cfg, Store: db, Vault: v, DataMap: m, Auth: au, Consent: svc, Collect: events, Measure: agg, Policy: pol, Tokens: tokens,
 		Ledger: consent.NewLedger(db.Ledger(), v, signer),
 	}, nil
-}
-
-// consentCacheTTL is how long the gate may reuse a shopper's consent state
-// read from the store. Decisions made through this process invalidate it at
-// once; the TTL bounds how late a change made by another process is seen:
-// other nodes on a shared PostgreSQL (1 s), or a command run against the
-// SQLite store of a running server (30 s).
-func consentCacheTTL(dialect string) time.Duration {
-	if dialect == "postgres" {
-		return time.Second
-	}
-	return 30 * time.Second
 }
 
 // defaultOrigin names the ledger after tact's public host; the name is fixed

@@ -54,6 +54,9 @@ func (a *App) RunJobs(ctx context.Context, log *slog.Logger) {
 	run(func() { a.Ledger.Run(ctx, log) })
 	run(func() { a.Collect.NewStripper().Run(ctx, log) })
 	run(func() {
+		a.Store.ListenSubjects(ctx, a.Collect.RemoteChanged, func(msg string, err error) { log.Warn(msg, "err", err) })
+	})
+	run(func() {
 		t := time.NewTicker(measureFlushEvery)
 		defer t.Stop()
 		for {

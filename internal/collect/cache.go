@@ -18,7 +18,9 @@ import (
 // used only while its version is current. An entry read from the store is
 // stamped with the versions taken before the read, so a change that commits
 // during the read makes it stale at once. Other nodes sharing a PostgreSQL
-// database invalidate nothing here, so there entries also expire after TTL.
+// database send notices (RemoteChanged); entries also expire after the TTL,
+// which bounds what no notice reaches (a command run against a serving
+// SQLite store, a lost notice).
 type shopperCache struct {
 	ttl time.Duration
 	max int
@@ -59,6 +61,16 @@ func (c *shopperCache) invalidate(subjectIDs []string) {
 			c.versions[id] = c.clock
 		}
 	}
+}
+
+// invalidateAll makes every entry stale.
+func (c *shopperCache) invalidateAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.clock++
+	c.unknown = c.clock
+	clear(c.versions)
+	c.floor = c.clock
 }
 
 // snapshot is the version a store read is stamped with.

@@ -104,10 +104,13 @@ type Options struct {
 	Meter       Meter
 	Signals     Signals
 	// CacheTTL bounds how long a shopper's consent state is reused without
-	// reading the store. Decisions made by this process invalidate it at
-	// once; set it short (1 s) where other nodes share the store. Default
-	// one second.
+	// reading the store: decisions made by this process invalidate it at
+	// once, those of other nodes when their notice arrives (Notify,
+	// RemoteChanged); the TTL covers what no notice reaches. Default 30 s.
 	CacheTTL time.Duration
+	// Notify tells other nodes sharing the store which subjects changed
+	// (nil: a single node).
+	Notify func(ctx context.Context, subjectIDs []string) error
 }
 
 // NewService returns a collection service.
@@ -119,7 +122,7 @@ func NewService(st Store, cs *consent.Service, v *vault.Vault, dm func() *datama
 		opts.Signals = DefaultSignals
 	}
 	if opts.CacheTTL <= 0 {
-		opts.CacheTTL = time.Second
+		opts.CacheTTL = 30 * time.Second
 	}
 	s := &Service{
 		store: st, consent: cs, vault: v, dataMap: dm, userHash: uh, meter: opts.Meter,
@@ -128,8 +131,27 @@ func NewService(st Store, cs *consent.Service, v *vault.Vault, dm func() *datama
 		cache: newShopperCache(opts.CacheTTL, 1<<18),
 		Now:   time.Now,
 	}
-	cs.OnChange(s.cache.invalidate)
+	cs.OnChange(func(ids []string) {
+		s.cache.invalidate(ids)
+		if opts.Notify != nil {
+			// Other nodes drop their copies before this decision is
+			// answered; should the notice fail, their TTL still bounds it.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			opts.Notify(ctx, ids)
+			cancel()
+		}
+	})
 	return s
+}
+
+// RemoteChanged drops cached state of subjects another node changed; nil
+// drops everything (notices may have been missed).
+func (s *Service) RemoteChanged(subjectIDs []string) {
+	if subjectIDs == nil {
+		s.cache.invalidateAll()
+		return
+	}
+	s.cache.invalidate(subjectIDs)
 }
 
 // Invalidate drops cached state of subjects changed outside a consent

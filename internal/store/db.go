@@ -35,6 +35,10 @@ type Dialect struct {
 	ForUpdate string
 	// WritableCTE: INSERTs may be chained in one statement with WITH.
 	WritableCTE bool
+	// Notify and Listen carry the ids of subjects whose consent changed
+	// between nodes sharing the store (nil where there is one node).
+	Notify func(ctx context.Context, subjectIDs []string) error
+	Listen func(ctx context.Context, changed func(subjectIDs []string), logf func(msg string, err error))
 	// Retryable reports whether a failed transaction may simply be retried
 	// (lock contention, serialisation failure, deadlock).
 	Retryable func(error) bool
@@ -231,3 +235,26 @@ func (c *hashCache) put(hs map[int64]ledger.Hash) {
 }
 
 func errClosed() error { return tact.Errorf(tact.EUNAVAILABLE, "the store is shutting down") }
+
+// NotifySubjects tells the other nodes sharing the store that these
+// subjects' consent changed (a no-op on a single-node store).
+func (db *DB) NotifySubjects(ctx context.Context, subjectIDs []string) error {
+	if db.dialect.Notify == nil || len(subjectIDs) == 0 {
+		return nil
+	}
+	return db.dialect.Notify(ctx, subjectIDs)
+}
+
+// ListenSubjects calls changed with the subject ids other nodes publish
+// until ctx ends; changed(nil) means "anything may have changed" (after a
+// reconnection). It returns at once on a single-node store.
+func (db *DB) ListenSubjects(ctx context.Context, changed func(subjectIDs []string), logf func(msg string, err error)) {
+	if db.dialect.Listen == nil {
+		return
+	}
+	db.dialect.Listen(ctx, changed, logf)
+}
+
+// SharedByNodes reports whether other tact processes may write the store
+// concurrently and tell this one about it (PostgreSQL).
+func (db *DB) SharedByNodes() bool { return db.dialect.Listen != nil }

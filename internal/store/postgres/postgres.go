@@ -46,6 +46,10 @@ func Open(ctx context.Context, url string) (*store.DB, error) {
 		ForUpdate:      " FOR UPDATE",
 		LockLedgerHead: "SELECT size FROM ledger_head WHERE id = 1 FOR UPDATE",
 		Retryable:      retryable,
+		Notify:         func(ctx context.Context, ids []string) error { return notify(ctx, db, ids) },
+		Listen: func(ctx context.Context, changed func([]string), logf func(string, error)) {
+			listen(ctx, url, changed, logf)
+		},
 	}
 	s, err := store.New(d, db, db, store.Options{Writers: 1, MaxBatch: 256})
 	if err != nil {
