@@ -90,9 +90,11 @@ type Service struct {
 	inflight chan struct{}
 	keys     keyCache
 	cache    *shopperCache
-	bits     atomic.Pointer[map[string]uint]
-	bitsMu   sync.Mutex
-	Now      func() time.Time
+	// categories remembers which product category paths are sensitive
+	categories categoryCache
+	bits       atomic.Pointer[map[string]uint]
+	bitsMu     sync.Mutex
+	Now        func() time.Time
 }
 
 // Options configure a Service.
@@ -392,7 +394,7 @@ func (s *Service) prepare(ctx context.Context, caller Caller, e *segment.Event, 
 		}
 	}
 	it.declared = dm.EventPurposes(string(e.Type), eventName(e))
-	it.sensitive = sensitive(dm, e)
+	it.sensitive = s.sensitive(dm, e)
 	return it, nil
 }
 
@@ -410,7 +412,7 @@ func eventName(e *segment.Event) string {
 
 // sensitive reports whether an event is about a sensitive category: by its
 // data-map rule, or by the category of a product it names.
-func sensitive(dm *datamap.Map, e *segment.Event) bool {
+func (s *Service) sensitive(dm *datamap.Map, e *segment.Event) bool {
 	if r, ok := dm.EventRule(string(e.Type), eventName(e)); ok {
 		for _, c := range r.Categories {
 			if cat, ok := dm.Category(c); ok && cat.Sensitive {
@@ -421,7 +423,7 @@ func sensitive(dm *datamap.Map, e *segment.Event) bool {
 	check := func(props map[string]any) bool {
 		for _, k := range []string{"category", "product_category"} {
 			if c, _ := props[k].(string); c != "" {
-				if _, ok := dm.SensitiveProductCategory(c); ok {
+				if s.categories.sensitive(dm, c) {
 					return true
 				}
 			}
@@ -820,4 +822,33 @@ func (s *Service) Forget(ids ...vault.KeyID) {
 		delete(s.keys.m, id)
 	}
 	s.keys.mu.Unlock()
+}
+
+// categoryCache remembers the data map's answer for product category paths
+// (a shop has a few thousand; checking one splits and compares paths).
+type categoryCache struct {
+	mu    sync.Mutex
+	dm    *datamap.Map
+	paths map[string]bool
+}
+
+const maxCachedCategories = 1 << 14
+
+func (c *categoryCache) sensitive(dm *datamap.Map, path string) bool {
+	c.mu.Lock()
+	if c.dm != dm { // a new data map: answers may differ
+		c.dm, c.paths = dm, map[string]bool{}
+	}
+	v, ok := c.paths[path]
+	c.mu.Unlock()
+	if ok {
+		return v
+	}
+	_, v = dm.SensitiveProductCategory(path)
+	c.mu.Lock()
+	if c.dm == dm && len(c.paths) < maxCachedCategories {
+		c.paths[path] = v
+	}
+	c.mu.Unlock()
+	return v
 }
