@@ -502,6 +502,9 @@ func (s *Service) resolve(ctx context.Context, caller Caller, items []*item, req
 	if err != nil {
 		return err
 	}
+	if shoppers, err = s.ensureDefaults(ctx, items, shoppers, suppressed, ps, pol, now); err != nil {
+		return err
+	}
 	for _, it := range items {
 		// Trusted events belong to the userId's shopper, else the browser's;
 		// an untrusted event only ever to the browser's own profile.
@@ -538,6 +541,57 @@ func (s *Service) resolve(ctx context.Context, caller Caller, items []*item, req
 		}
 	}
 	return nil
+}
+
+// ensureDefaults creates the shoppers an opt-out regime lets tact store data
+// about before they decide anything: an unknown browser (or, from a trusted
+// caller, userId) whose event serves a purpose that starts granted. Under
+// opt-in regimes nothing starts granted and nothing is created.
+// An erased (suppressed) shopper is never brought back this way.
+func (s *Service) ensureDefaults(ctx context.Context, items []*item, shoppers map[vault.Pseudonym]Shopper, suppressed map[vault.Pseudonym]time.Time,
+	ps []vault.Pseudonym, pol *consent.Policy, now time.Time) (map[vault.Pseudonym]Shopper, error) {
+	created := false
+	done := map[vault.Pseudonym]bool{}
+	for _, it := range items {
+		id := it.anon
+		if it.user != nil {
+			id = it.user // trusted: an untrusted userId was dropped in prepare
+		}
+		if id == nil || done[id.p] || !pol.GrantsByDefault(it.declared, now) {
+			continue
+		}
+		if _, known := shoppers[id.p]; known {
+			continue
+		}
+		if isSuppressed(suppressed, it) {
+			continue
+		}
+		if other := it.anon; other != nil && other != id {
+			if _, known := shoppers[other.p]; known {
+				continue // attributed to the browser's existing profile
+			}
+		}
+		done[id.p] = true
+		if err := s.consent.Ensure(ctx, consent.LinkID{Kind: id.kind, Value: id.value}, now); err != nil {
+			return nil, err
+		}
+		created = true
+	}
+	if !created {
+		return shoppers, nil
+	}
+	return s.shoppers(ctx, ps)
+}
+
+func isSuppressed(suppressed map[vault.Pseudonym]time.Time, it *item) bool {
+	for _, id := range []*ident{it.user, it.anon, it.email} {
+		if id != nil {
+			if _, ok := suppressed[id.supp]; ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // consentedSince reports whether a shopper made a decision after t: a

@@ -73,3 +73,38 @@ func (s *Service) Link(ctx context.Context, tx Tx, ids []LinkID, now time.Time) 
 	}
 	return t.subject.ID, merged, touched, nil
 }
+
+// Ensure makes sure the shopper named by id exists, creating a subject (with
+// its data key and this one identity) when nobody has seen the identifier:
+// under an opt-out regime data of a new shopper may be stored for the
+// purposes that start granted (DESIGN principle 1), and stored data needs a
+// subject to be sealed for. A known identifier is left as it is.
+func (s *Service) Ensure(ctx context.Context, id LinkID, now time.Time) error {
+	keyID, _, wrapped, err := s.vault.NewDataKey(ctx)
+	if err != nil {
+		return err
+	}
+	p := s.vault.Pseudonym(vault.UseIdentity, id.Kind, id.Value)
+	err = s.store.Write(ctx, func(tx Tx) error {
+		if _, known, err := tx.Identity(ctx, p); err != nil || known {
+			return err
+		}
+		subj := Subject{ID: NewSubjectID(), CreatedAt: now, State: State{}}
+		gen := uint32(0)
+		return tx.CreateSubject(ctx, subj, StoredKey{ID: keyID, Wrapped: wrapped},
+			Identity{Pseudonym: p, Kind: id.Kind, SubjectID: subj.ID, TokenGen: gen, CreatedAt: now})
+	})
+	s.Changed() // a new identity: cached "unknown" answers are stale
+	return err
+}
+
+// GrantsByDefault reports whether any of purposes is allowed for a shopper
+// of whom nothing is recorded (only in opt-out regimes).
+func (p *Policy) GrantsByDefault(purposes []string, now time.Time) bool {
+	for _, id := range purposes {
+		if p.Allowed(State{}, Flags{}, id, now) {
+			return true
+		}
+	}
+	return false
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tact-cdp/tact/internal/auth"
 	"github.com/tact-cdp/tact/internal/collect"
+	"github.com/tact-cdp/tact/internal/datamap"
 	"github.com/tact-cdp/tact/internal/httpapi"
 	"github.com/tact-cdp/tact/internal/testenv"
 	"github.com/tact-cdp/tact/internal/vault"
@@ -580,4 +581,49 @@ func TestRetentionDeletesEventsPastTheirCategoriesRetention(t *testing.T) {
 			t.Errorf("retention deleted %d, kept %v, want %v", deleted, kept, want)
 		}
 	})
+}
+
+// Under an opt-out regime (US state laws) events of a shopper who has not
+// decided anything are stored for the purposes that start granted — never
+// sensitive ones, and never for an erased shopper; a later opt-out applies.
+func TestOptOutRegimeStoresDefaultGrantedPurposes(t *testing.T) {
+	for _, st := range testenv.Stores() {
+		t.Run(st.Name, func(t *testing.T) {
+			t.Parallel()
+			m := datamap.Default()
+			m.DefaultRegime = datamap.ModelOptOut
+			e := newEnvMap(t, st, m, nil)
+			e.batch(e.writeKey, []map[string]any{productViewed(map[string]any{"anonymousId": "us-browser"}, nil)})
+			evs := eventsOf(e.read("support", "anonymousId=us-browser"))
+			if len(evs) != 1 || !slices.Equal(purposesOf(evs[0]), []string{"advertising", "analytics", "personalization"}) {
+				t.Fatalf("opt-out default: %v, want the event under the default-granted purposes it serves", evs)
+			}
+			if evs[0]["receiptId"] != nil {
+				t.Errorf("receiptId = %v, want none (no decision was made)", evs[0]["receiptId"])
+			}
+			// Sensitive items are never stored by default.
+			vit := productViewed(map[string]any{"anonymousId": "us-browser"}, nil)
+			vit["properties"] = map[string]any{"product_id": "VIT-1", "category": "Health"}
+			e.batch(e.writeKey, []map[string]any{vit})
+			if n := len(eventsOf(e.read("support", "anonymousId=us-browser"))); n != 1 {
+				t.Errorf("a sensitive item was stored by default (%d events)", n)
+			}
+			// "Do not sell or share": later events lose advertising at once.
+			e.decide(201, map[string]any{"anonymousId": "us-browser", "method": "api", "choices": map[string]any{"advertising": false, "sale_share": false}}, basic(e.server))
+			e.batch(e.writeKey, []map[string]any{productViewed(map[string]any{"anonymousId": "us-browser"}, nil)})
+			evs = eventsOf(e.read("support", "anonymousId=us-browser"))
+			if len(evs) != 2 || !slices.Equal(purposesOf(evs[1]), []string{"analytics", "personalization"}) {
+				t.Errorf("after the opt-out: %v", evs)
+			}
+			// An erased shopper is not re-created by their browser's events.
+			erasedAt := time.Now()
+			if err := e.app.Collect.Suppress(context.Background(), []collect.LinkValue{{Kind: vault.KindAnonymousID, Value: "erased-browser"}}, erasedAt, erasedAt.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			e.batch(e.writeKey, []map[string]any{productViewed(map[string]any{"anonymousId": "erased-browser"}, nil)})
+			if got := e.read("support", "anonymousId=erased-browser"); got != nil {
+				t.Errorf("an erased shopper was re-created: %v", got)
+			}
+		})
+	}
 }

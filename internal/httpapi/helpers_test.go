@@ -61,13 +61,19 @@ func newEnv(t *testing.T, st testenv.Store) *env {
 // newEnvWith is newEnv with the server adjusted before it starts.
 func newEnvWith(t testing.TB, st testenv.Store, adjust func(*httpapi.Server)) *env {
 	t.Helper()
+	return newEnvMap(t, st, datamap.Default(), adjust)
+}
+
+// newEnvMap is newEnvWith over a data map of the test's choosing.
+func newEnvMap(t testing.TB, st testenv.Store, m *datamap.Map, adjust func(*httpapi.Server)) *env {
+	t.Helper()
 	ctx := context.Background()
 	inst := st.New(t)
 	root, err := vault.GenerateRootSecret()
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(ctx, app.Config{}, inst.DB, root, datamap.Default())
+	a, err := app.New(ctx, app.Config{}, inst.DB, root, m)
 	if err != nil {
 		t.Fatal(err)
 	}
