@@ -43,6 +43,9 @@ type Stripper struct {
 	FullEvery time.Duration
 }
 
+// rewind is how far each pass looks back before its cursor.
+const rewind = 10 * time.Second
+
 // NewStripper returns the job; Run it in the background.
 func (s *Service) NewStripper() *Stripper {
 	return &Stripper{s: s, Interval: 5 * time.Second, FullEvery: 24 * time.Hour}
@@ -70,6 +73,11 @@ func (j *Stripper) Pass(ctx context.Context) (stripped, deleted int64, err error
 	now := j.s.Now()
 	if now.Sub(j.lastFull) >= j.FullEvery {
 		j.cursor, j.afterID, j.lastFull = 0, "", now
+	} else if j.cursor > 0 {
+		// updated_at is the writer's clock when the change was made, not
+		// when it committed: go back a little so that a change committed
+		// after a later-stamped one is not skipped.
+		j.cursor, j.afterID = max(0, j.cursor-rewind.Microseconds()), ""
 	}
 	pol := j.s.consent.Policy()
 	bits, err := j.s.purposeBits(ctx, pol)

@@ -627,3 +627,34 @@ func TestOptOutRegimeStoresDefaultGrantedPurposes(t *testing.T) {
 		})
 	}
 }
+
+// A change stamped before the strip job's cursor (made before, committed
+// after the job's last pass) is still stripped by the next pass.
+func TestStripJobCatchesChangesCommittedOutOfClockOrder(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		job := e.app.Collect.NewStripper()
+		pass := func() {
+			t.Helper()
+			if _, _, err := job.Pass(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.grant("u-late", map[string]any{"analytics": true, "personalization": true})
+		e.batch(e.server, []map[string]any{productViewed(map[string]any{"userId": "u-late"}, nil)})
+		pass()
+		e.grant("u-other", map[string]any{"analytics": true}) // moves the cursor on
+		pass()
+		e.grant("u-late", map[string]any{"personalization": false})
+		// Stamp the withdrawal 5 s in the past, as a slow transaction would.
+		q := "UPDATE subjects SET updated_at = updated_at - 5000000 WHERE id = ?"
+		if e.inst.Dollar {
+			q = strings.Replace(q, "?", "$1", 1)
+		}
+		e.inst.Exec(q, e.read("support", "userId=u-late")["subject"])
+		pass()
+		evs := eventsOf(e.read("support", "userId=u-late"))
+		if len(evs) != 1 || !slices.Equal(purposesOf(evs[0]), []string{"analytics"}) {
+			t.Errorf("after the pass: %v, want the event stripped to analytics", evs)
+		}
+	})
+}
