@@ -39,6 +39,9 @@ const (
 	housekeepingEvery = time.Hour
 )
 
+// RightsEvery is how often rights requests are worked on and mail delivered.
+var RightsEvery = 2 * time.Second
+
 // FlushMeasurements writes the aggregated measurements to the store.
 func (a *App) FlushMeasurements(ctx context.Context) error {
 	return a.Store.AddMeasurements(ctx, a.Measure.Flush())
@@ -53,6 +56,7 @@ func (a *App) RunJobs(ctx context.Context, log *slog.Logger) {
 	run := func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
 	run(func() { a.Ledger.Run(ctx, log) })
 	run(func() { a.Collect.NewStripper().Run(ctx, log) })
+	run(func() { a.Rights.Run(ctx, log, a.Mailer, RightsEvery) })
 	run(func() {
 		a.Store.ListenSubjects(ctx, a.Collect.RemoteChanged, func(msg string, err error) { log.Warn(msg, "err", err) })
 	})

@@ -30,7 +30,7 @@ func TestWithdrawalOnOneNodeReachesTheOthersGate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := app.New(ctx, app.Config{}, db, root, datamap.Default())
+		a, err := app.New(ctx, app.Config{DataDir: t.TempDir()}, db, root, datamap.Default())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -42,6 +42,9 @@ func commands() []command {
 		{"keys", "keys create|list|revoke: write, server and user-hash keys", runKeys},
 		{"tokens", "tokens create|list|revoke: admin tokens with roles", runTokens},
 		{"import", "import FILE.jsonl --source NAME: historical events, judged by the consent records in the file", runImport},
+		{"requests", "requests list|show|extend|deny: data subject requests and their deadlines", runRequests},
+		{"outbox", "outbox list|show: mail kept locally (when no --smtp is given)", runOutbox},
+		{"audit", "audit verify: check the hash chain of the access audit log", runAudit},
 		{"bench", "bench consent|ingest|ledger: whole-system benchmarks", runBench},
 	}
 }

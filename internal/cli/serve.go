@@ -30,6 +30,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	tokenTTL := fs.Duration("subject-token-ttl", envDuration(env, "TACT_SUBJECT_TOKEN_TTL", 24*time.Hour), "lifetime of a browser's subject token; each consent decision rotates it (TACT_SUBJECT_TOKEN_TTL)")
 	rateIP := fs.Int("rate-limit-ip", envInt(env, "TACT_RATE_LIMIT_IP", 50), "write requests per second allowed from one client IP (0: no limit) (TACT_RATE_LIMIT_IP)")
 	rateKey := fs.Int("rate-limit-key", envInt(env, "TACT_RATE_LIMIT_KEY", 1000), "event requests per second allowed per write key (0: no limit; server keys are not limited) (TACT_RATE_LIMIT_KEY)")
+	reqEmail := fs.Int("request-limit-email", envInt(env, "TACT_REQUEST_LIMIT_EMAIL", httpapi.DefaultRequestLimits.PerEmail), "rights requests per hour for one email address (0: no limit) (TACT_REQUEST_LIMIT_EMAIL)")
+	reqIP := fs.Int("request-limit-ip", envInt(env, "TACT_REQUEST_LIMIT_IP", httpapi.DefaultRequestLimits.PerIP), "rights requests per hour from one client IP (0: no limit) (TACT_REQUEST_LIMIT_IP)")
+	reqKey := fs.Int("request-limit-key", envInt(env, "TACT_REQUEST_LIMIT_KEY", httpapi.DefaultRequestLimits.PerKey), "rights requests per hour per write or server key (0: no limit) (TACT_REQUEST_LIMIT_KEY)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for performance work)")
 	var proxies stringList
 	if v := env.Getenv("TACT_TRUSTED_PROXIES"); v != "" {
@@ -39,7 +42,6 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	_ = smtpURL
 	var trusted []netip.Prefix
 	for _, p := range proxies {
 		pfx, err := netip.ParsePrefix(strings.TrimSpace(p))
@@ -59,6 +61,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	log := slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
 	sf.cfg.PublicURL = *publicURL
 	sf.cfg.TokenTTL = *tokenTTL
+	sf.cfg.SMTP = *smtpURL
 
 	stopProfile, err := startCPUProfile(*cpuProfile)
 	if err != nil {
@@ -76,6 +79,16 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if a.Created {
 		log.Info("generated a new root secret", "file", sf.cfg.DataDir+"/root.key")
 	}
+	// A backup restored after an erasure must not serve the erased
+	// shopper: the journal is replayed before anything is served.
+	if n, err := a.Rights.Replay(ctx); err != nil {
+		return fmt.Errorf("replaying the erasure journal: %w", err)
+	} else if n > 0 {
+		log.Warn("erasure journal replayed: the store held erased shoppers (restored from a backup?)", "erased_again", n)
+	}
+	if a.Mailer == nil {
+		log.Info("no --smtp given: mail is kept in the outbox (tact outbox list)")
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -89,6 +102,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		SecureCookies: !strings.HasPrefix(*publicURL, "http://") || isLocal(*publicURL),
 		TokenTTL:      *tokenTTL, GPCUpdated: gpcUpdated, Ready: ready.Load, PublicURL: *publicURL,
 		RateLimitPerIP: *rateIP, RateLimitPerKey: *rateKey, TrustedProxies: trusted,
+		Rights: a.Rights, RequestLimits: httpapi.RequestLimits{PerEmail: *reqEmail, PerIP: *reqIP, PerKey: *reqKey},
 	}
 	srv := &http.Server{
 		Handler:           api.Handler(),

@@ -24,6 +24,12 @@ func (s *Service) Suppress(ctx context.Context, ids []LinkValue, erasedAt, until
 	return s.store.Suppress(ctx, ps, erasedAt, until)
 }
 
+// SuppressIdentities is Suppress for identifiers tact knows only by their
+// identity pseudonym: the erased shopper's other linked ids.
+func (s *Service) SuppressIdentities(ctx context.Context, ps []vault.Pseudonym, erasedAt, until time.Time) error {
+	return s.store.Suppress(ctx, ps, erasedAt, until)
+}
+
 // LinkValue is an identifier as sent (not yet normalised).
 type LinkValue struct {
 	Kind  vault.Kind
@@ -90,6 +96,12 @@ func (j *Stripper) Pass(ctx context.Context) (stripped, deleted int64, err error
 			return stripped, deleted, err
 		}
 		for _, c := range changes {
+			if c.Subject.Flags().Restricted {
+				// Restriction keeps the data as it is (Art. 18: only
+				// storage continues); stripping would erase it.
+				j.cursor, j.afterID = c.UpdatedAt, c.Subject.ID
+				continue
+			}
 			var keep uint64
 			for p, b := range bits {
 				if pol.Allowed(c.Subject.State, c.Subject.Flags(), p, now) {

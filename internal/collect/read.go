@@ -50,7 +50,13 @@ func (s *Service) Read(ctx context.Context, kind vault.Kind, normalized, purpose
 		}
 		return nil, err
 	}
-	subj, err := s.consent.Store().Subject(ctx, id.SubjectID)
+	return s.ReadSubject(ctx, id.SubjectID, purpose, all, after, limit)
+}
+
+// ReadSubject is Read for a subject known by its id (rights requests, which
+// resolved the shopper themselves).
+func (s *Service) ReadSubject(ctx context.Context, subjectID, purpose string, all bool, after int64, limit int) (*View, error) {
+	subj, err := s.consent.Store().Subject(ctx, subjectID)
 	if err != nil {
 		return nil, err
 	}

@@ -454,7 +454,10 @@ func (s *Service) resolve(ctx context.Context, caller Caller, items []*item, req
 		}
 		seen[id.p] = true
 		ps = append(ps, id.p)
-		supp = append(supp, id.supp)
+		// An erasure suppresses the identifiers it knows in clear by their
+		// suppression pseudonym, and the shopper's other identifiers by
+		// their identity pseudonym (all tact ever held of them).
+		supp = append(supp, id.supp, id.p)
 	}
 	for _, it := range items {
 		add(it.anon)
@@ -535,8 +538,10 @@ func (s *Service) resolve(ctx context.Context, caller Caller, items []*item, req
 			if id == nil {
 				continue
 			}
-			if erasedAt, ok := suppressed[id.supp]; ok && !consentedSince(it.shopper, erasedAt) {
-				it.reason = ReasonSuppressed
+			for _, p := range []vault.Pseudonym{id.supp, id.p} {
+				if erasedAt, ok := suppressed[p]; ok && !consentedSince(it.shopper, erasedAt) {
+					it.reason = ReasonSuppressed
+				}
 			}
 		}
 	}
@@ -587,6 +592,9 @@ func isSuppressed(suppressed map[vault.Pseudonym]time.Time, it *item) bool {
 	for _, id := range []*ident{it.user, it.anon, it.email} {
 		if id != nil {
 			if _, ok := suppressed[id.supp]; ok {
+				return true
+			}
+			if _, ok := suppressed[id.p]; ok {
 				return true
 			}
 		}

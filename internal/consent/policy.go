@@ -93,6 +93,10 @@ func (p *Policy) ValidUntil(t time.Time) time.Time { return p.validity.AddTo(t) 
 type Flags struct {
 	Minor bool
 	GPC   bool
+	// Restricted: the shopper asked for restriction of processing (GDPR
+	// Art. 18). Their data is kept, but no purpose beyond the required one
+	// may use it, and nothing new is collected.
+	Restricted bool
 }
 
 // Allowed reports whether a purpose may be used for a subject now. It is the
@@ -119,6 +123,14 @@ func (p *Policy) view(st State, f Flags, purpose string, now time.Time) (Purpose
 	}
 	if rule.Required {
 		return PurposeView{Granted: true, Status: StatusRequired, Version: rule.Version}, true
+	}
+	if f.Restricted {
+		v := PurposeView{Status: StatusRestricted, Version: rule.Version}
+		if rec, has := st[purpose]; has {
+			since, expires := rec.Since, rec.Expires
+			v.ReceiptID, v.Since, v.Expires = rec.ReceiptID, &since, &expires
+		}
+		return v, true
 	}
 	rec, has := st[purpose]
 	if !has {

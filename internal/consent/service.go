@@ -24,6 +24,10 @@ type UserHashChecker interface {
 type Caller struct {
 	Server bool   // a server key: the shop's backend, trusted to act for its shoppers
 	KeyID  string // the credential's id, for the audit trail
+	// System: tact itself records the decision (a rights request, a double
+	// opt-in, an unsubscribe) and may use its own methods. It carries no
+	// authority to grant beyond what the other fields give.
+	System bool
 }
 
 // Request is a decision as POST /v1/consent carries it.
@@ -140,6 +144,9 @@ func (s *Service) Record(ctx context.Context, caller Caller, req Request) (*Resu
 		return nil, tact.Errorf(tact.EINVALID, "noticeVersion does not name a published notice")
 	} else if err != nil {
 		return nil, err
+	}
+	if !ClientMethod(req.Method) && !(caller.System && knownMethod(req.Method)) {
+		return nil, tact.Errorf(tact.EINVALID, "method must be one of banner, privacy_center, api, import, gpc")
 	}
 	grants, err := checkRequest(&req, notice)
 	if err != nil {
@@ -345,6 +352,8 @@ func (d *decision) record(ctx context.Context, tx Tx, res *Result) error {
 
 	authority := AuthorityAnyone
 	switch {
+	case caller.System && !ClientMethod(d.req.Method):
+		authority = AuthoritySystem
 	case caller.Server:
 		authority = AuthorityServer
 	case userHashOK:
@@ -638,7 +647,7 @@ func truncate(s string, n int) string {
 // checkRequest validates a decision against the notice it cites and returns
 // the number of purposes it grants. It needs no storage.
 func checkRequest(req *Request, notice NoticeRecord) (int, error) {
-	if !ClientMethod(req.Method) {
+	if !knownMethod(req.Method) {
 		return 0, tact.Errorf(tact.EINVALID, "method must be one of banner, privacy_center, api, import, gpc")
 	}
 	if req.Method == MethodGPC {

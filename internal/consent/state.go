@@ -54,13 +54,14 @@ type Status string
 
 // Statuses of an effective purpose state.
 const (
-	StatusRequired Status = "required" // necessary processing, not consent-based
-	StatusGranted  Status = "granted"
-	StatusDenied   Status = "denied"
-	StatusPending  Status = "pending"  // granted, awaiting double opt-in
-	StatusDefault  Status = "default"  // no decision: the regime's default applies
-	StatusExpired  Status = "expired"  // the consent is older than the regime's validity
-	StatusOutdated Status = "outdated" // the purpose changed materially since it was granted
+	StatusRequired   Status = "required" // necessary processing, not consent-based
+	StatusGranted    Status = "granted"
+	StatusDenied     Status = "denied"
+	StatusPending    Status = "pending"    // granted, awaiting double opt-in
+	StatusDefault    Status = "default"    // no decision: the regime's default applies
+	StatusExpired    Status = "expired"    // the consent is older than the regime's validity
+	StatusOutdated   Status = "outdated"   // the purpose changed materially since it was granted
+	StatusRestricted Status = "restricted" // processing restricted on the shopper's request (GDPR Art. 18)
 )
 
 // PurposeView is the effective state of one purpose now, as the API shows it.

@@ -24,11 +24,16 @@ type Subject struct {
 	CreatedAt time.Time
 	Minor     bool
 	GPCAt     time.Time // zero when no GPC signal was ever recorded
-	State     State
+	// RestrictedAt is when processing was restricted (GDPR Art. 18); zero
+	// when it is not.
+	RestrictedAt time.Time
+	State        State
 }
 
 // Flags are the subject facts the policy needs.
-func (s Subject) Flags() Flags { return Flags{Minor: s.Minor, GPC: !s.GPCAt.IsZero()} }
+func (s Subject) Flags() Flags {
+	return Flags{Minor: s.Minor, GPC: !s.GPCAt.IsZero(), Restricted: !s.RestrictedAt.IsZero()}
+}
 
 // StoredKey is a subject's wrapped data key.
 type StoredKey struct {

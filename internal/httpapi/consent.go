@@ -173,6 +173,14 @@ func (s *Server) getStats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	byStatus, _, err := s.Store.Requests().CountRequests(r.Context(), time.Now())
+	if err != nil {
+		return err
+	}
+	requests := map[string]int64{}
+	for st, n := range byStatus {
+		requests[string(st)] = n
+	}
 	dropped := map[string]int64{}
 	for k, n := range counts {
 		if reason, ok := strings.CutPrefix(k, "dropped."); ok {
@@ -183,7 +191,7 @@ func (s *Server) getStats(w http.ResponseWriter, r *http.Request) error {
 		"events":   map[string]any{"received": counts["received"], "stored": counts["stored"], "dropped": dropped},
 		"receipts": st.Receipts,
 		"subjects": st.Subjects,
-		"requests": map[string]int64{},
+		"requests": requests,
 	})
 	return nil
 }

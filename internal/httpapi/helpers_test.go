@@ -34,6 +34,8 @@ type env struct {
 	admin    string
 	userHash string
 	notice   string
+	root     vault.RootSecret
+	dataDir  string
 }
 
 type syncBuffer struct {
@@ -73,7 +75,8 @@ func newEnvMap(t testing.TB, st testenv.Store, m *datamap.Map, adjust func(*http
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(ctx, app.Config{}, inst.DB, root, m)
+	dataDir := t.TempDir()
+	a, err := app.New(ctx, app.Config{DataDir: dataDir}, inst.DB, root, m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,6 +84,7 @@ func newEnvMap(t testing.TB, st testenv.Store, m *datamap.Map, adjust func(*http
 	api := &httpapi.Server{
 		Log: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Store: a.Store, Auth: a.Auth,
 		Consent: a.Consent, Collect: a.Collect, Measure: a.Measure, Ledger: a.Ledger, DataMap: func() *datamap.Map { return a.DataMap },
+		Rights:   a.Rights,
 		TokenTTL: time.Hour, GPCUpdated: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC),
 	}
 	if adjust != nil {
@@ -88,7 +92,7 @@ func newEnvMap(t testing.TB, st testenv.Store, m *datamap.Map, adjust func(*http
 	}
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
-	e := &env{t: t, inst: inst, app: a, srv: srv, logs: logs, notice: a.Policy.NoticeVersion}
+	e := &env{t: t, inst: inst, app: a, srv: srv, logs: logs, notice: a.Policy.NoticeVersion, root: root, dataDir: dataDir}
 	mk := func(kind, role string, origins ...string) string {
 		s, _, err := a.Auth.Create(ctx, kind, "test", role, origins)
 		if err != nil {

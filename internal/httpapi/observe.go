@@ -1,13 +1,15 @@
 package httpapi
 
 import (
-	"github.com/tact-cdp/tact/internal/collect"
-
+	"context"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tact-cdp/tact/internal/collect"
+	"github.com/tact-cdp/tact/internal/rights"
 )
 
 type metrics struct {
@@ -40,6 +42,39 @@ func (s *Server) registerStoreMetrics(reg *prometheus.Registry) {
 		stat("tact_store_commit_seconds_total", "Time spent in COMMIT (durability).", func() float64 { return s.Store.WriterStats().Commit.Seconds() }),
 		stat("tact_store_busy_seconds_total", "Time the writers spent running batches.", func() float64 { return s.Store.WriterStats().Busy.Seconds() }),
 	)
+	if s.Rights != nil {
+		reg.MustRegister(requestGauges{s})
+	}
+}
+
+// requestGauges reports open and overdue rights requests, counted from the
+// store at each scrape (so every node of a cluster reports the same).
+type requestGauges struct{ s *Server }
+
+var (
+	descRequestsOpen = prometheus.NewDesc("tact_requests_open", "Open data subject requests, by status.", []string{"status"}, nil)
+	descRequestsLate = prometheus.NewDesc("tact_requests_overdue", "Open data subject requests past their due date.", nil, nil)
+)
+
+func (g requestGauges) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descRequestsOpen
+	ch <- descRequestsLate
+}
+
+func (g requestGauges) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	counts, overdue, err := g.s.Store.Requests().CountRequests(ctx, time.Now())
+	if err != nil {
+		g.s.Log.Error("counting requests for /metrics", "err", err)
+		return
+	}
+	for _, st := range rights.Statuses {
+		if st.Open() {
+			ch <- prometheus.MustNewConstMetric(descRequestsOpen, prometheus.GaugeValue, float64(counts[st]), string(st))
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(descRequestsLate, prometheus.GaugeValue, float64(overdue))
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {

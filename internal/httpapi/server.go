@@ -24,6 +24,7 @@ import (
 	"github.com/tact-cdp/tact/internal/consent"
 	"github.com/tact-cdp/tact/internal/datamap"
 	"github.com/tact-cdp/tact/internal/measure"
+	"github.com/tact-cdp/tact/internal/rights"
 	"github.com/tact-cdp/tact/internal/store"
 )
 
@@ -51,6 +52,10 @@ type Server struct {
 	RateLimitPerKey int
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+	// Rights answers data subject requests.
+	Rights *rights.Service
+	// RequestLimits cap filings per email, IP and key (per hour).
+	RequestLimits RequestLimits
 	// GPCUpdated is when the GPC stance was last changed (gpc.json).
 	GPCUpdated time.Time
 	// Ready reports whether the server may take traffic (false while
@@ -62,6 +67,7 @@ type Server struct {
 	patterns   []string
 	ipLimiter  *httprate.RateLimiter
 	keyLimiter *httprate.RateLimiter
+	reqLimits  requestLimiters
 }
 
 // Handler returns the root handler.
@@ -74,6 +80,7 @@ func (s *Server) Handler() http.Handler {
 	s.mux = http.NewServeMux()
 	s.ipLimiter = s.newIPLimiter(s.RateLimitPerIP)
 	s.keyLimiter = s.newKeyLimiter(s.RateLimitPerKey)
+	s.reqLimits = s.newRequestLimiters()
 	s.routes()
 	return s.observe(s.mux)
 }
@@ -88,6 +95,13 @@ func (s *Server) routes() {
 	s.handle("GET /v1/ledger/checkpoint", s.getCheckpoint, limitNone)
 	s.handle("GET /v1/ledger/consistency", s.getConsistency, limitNone)
 	s.handle("GET /v1/openapi.json", s.getOpenAPI, limitNone)
+	s.handle("POST /v1/requests", s.postRequest, requestBodyLimit)
+	s.handle("POST /v1/requests/{id}/verify", s.postVerify, 4<<10)
+	s.handle("GET /v1/requests/{id}/verify", s.getVerifyPage, limitNone)
+	s.handle("GET /v1/requests/{id}", s.getRequest, limitNone)
+	s.handle("GET /v1/requests/{id}/report", s.getReport, limitNone)
+	s.handle("GET /v1/requests/{id}/open", s.getOpenPage, limitNone)
+	s.handle("POST /v1/requests/{id}/open", s.postOpen, 4<<10)
 	s.handle("GET /.well-known/tact-ledger-key", s.getLedgerKey, limitNone)
 	s.handle("GET /.well-known/gpc.json", s.getGPC, limitNone)
 	s.mux.HandleFunc("OPTIONS /v1/", s.preflight)

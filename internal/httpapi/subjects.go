@@ -78,8 +78,9 @@ func (s *Server) getSubject(w http.ResponseWriter, r *http.Request) error {
 
 	// The access is on record before anything is answered.
 	if err := s.Store.AppendAudit(ctx, store.AuditEntry{
-		At: time.Now(), Actor: p.ID, Purpose: purpose, Action: "subjects.read",
-		Subject: s.Collect.AuditPseudonym(kind, value), Detail: "cursor=" + strconv.FormatInt(after, 10),
+		At: time.Now(), Actor: p.ID, Role: p.Role, Purpose: purpose, Action: "subjects.read",
+		Subject: s.Collect.AuditPseudonym(kind, value), Fields: "consent,traits,events",
+		Detail: "cursor=" + strconv.FormatInt(after, 10),
 	}); err != nil {
 		return err
 	}

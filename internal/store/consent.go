@@ -15,13 +15,13 @@ import (
 // Queries on the consent hot path, prepared once on the write pool.
 const (
 	qIdentity       = "SELECT kind, subject_id, token_gen, created_at FROM identities WHERE pseudonym = ?"
-	qSubject        = "SELECT created_at, minor, gpc_at, state FROM subjects WHERE id = ?"
+	qSubject        = "SELECT created_at, minor, gpc_at, restricted_at, state FROM subjects WHERE id = ?"
 	qSubjectHasKind = "SELECT COUNT(*) FROM identities WHERE subject_id = ? AND kind = ?"
 	qInsertSubject  = "INSERT INTO subjects (id, created_at, minor, gpc_at, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
 	qInsertKey      = "INSERT INTO subject_keys (key_id, subject_id, kek, wrapped, created_at) VALUES (?, ?, ?, ?, ?)"
 	qInsertIdentity = "INSERT INTO identities (pseudonym, kind, subject_id, token_gen, created_at) VALUES (?, ?, ?, ?, ?)"
 	qSetTokenGen    = "UPDATE identities SET token_gen = ? WHERE pseudonym = ?"
-	qSaveSubject    = "UPDATE subjects SET minor = ?, gpc_at = ?, state = ?, updated_at = ? WHERE id = ?"
+	qSaveSubject    = "UPDATE subjects SET minor = ?, gpc_at = ?, restricted_at = ?, state = ?, updated_at = ? WHERE id = ?"
 	qSubjectKey     = "SELECT key_id, kek, wrapped FROM subject_keys WHERE subject_id = ? ORDER BY created_at DESC, key_id LIMIT 1"
 )
 
@@ -102,18 +102,18 @@ func identity(ctx context.Context, db *DB, q queryer, p vault.Pseudonym) (consen
 // overwrite each other's consent state.
 func subject(ctx context.Context, db *DB, q queryer, id string, lock bool) (consent.Subject, error) {
 	s := consent.Subject{ID: id}
-	var created, gpc int64
+	var created, gpc, restricted int64
 	var state []byte
 	query := qSubject
 	if lock {
 		query += db.dialect.ForUpdate
 	}
 	err := q.QueryRowContext(ctx, db.q(query), id).
-		Scan(&created, &s.Minor, &gpc, &state)
+		Scan(&created, &s.Minor, &gpc, &restricted, &state)
 	if err != nil {
 		return s, notFound(err, "subject")
 	}
-	s.CreatedAt, s.GPCAt = fromMicros(created), fromMicros(gpc)
+	s.CreatedAt, s.GPCAt, s.RestrictedAt = fromMicros(created), fromMicros(gpc), fromMicros(restricted)
 	if err := json.Unmarshal(state, &s.State); err != nil {
 		return s, fmt.Errorf("store: subject state: %w", err)
 	}
@@ -239,7 +239,7 @@ func (t *Tx) SaveSubject(ctx context.Context, s consent.Subject) error {
 		return err
 	}
 	return t.exec(ctx, qSaveSubject,
-		s.Minor, micros(s.GPCAt), state, time.Now().UnixMicro(), s.ID)
+		s.Minor, micros(s.GPCAt), micros(s.RestrictedAt), state, time.Now().UnixMicro(), s.ID)
 }
 
 // SubjectKey implements consent.Tx: the subject's newest data key.

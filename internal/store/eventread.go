@@ -9,7 +9,6 @@ import (
 
 	"github.com/tact-cdp/tact/internal/collect"
 	"github.com/tact-cdp/tact/internal/consent"
-	"github.com/tact-cdp/tact/internal/vault"
 )
 
 // SubjectKeys implements collect.Store: every data key of a subject.
@@ -61,7 +60,7 @@ func (db *DB) CountEventsStored(ctx context.Context) (int64, error) {
 func (s *EventStore) SubjectsChangedSince(ctx context.Context, cursor int64, afterID string, limit int) ([]collect.SubjectChange, error) {
 	db := s.db
 	rows, err := db.read.QueryContext(ctx, db.q(
-		"SELECT id, state, minor, gpc_at, updated_at FROM subjects WHERE updated_at > ? OR (updated_at = ? AND id > ?)"+
+		"SELECT id, state, minor, gpc_at, restricted_at, updated_at FROM subjects WHERE updated_at > ? OR (updated_at = ? AND id > ?)"+
 			" ORDER BY updated_at, id LIMIT ?"), cursor, cursor, afterID, limit)
 	if err != nil {
 		return nil, err
@@ -70,12 +69,12 @@ func (s *EventStore) SubjectsChangedSince(ctx context.Context, cursor int64, aft
 	var out []collect.SubjectChange
 	for rows.Next() {
 		var c collect.SubjectChange
-		var gpc int64
+		var gpc, restricted int64
 		var state []byte
-		if err := rows.Scan(&c.Subject.ID, &state, &c.Subject.Minor, &gpc, &c.UpdatedAt); err != nil {
+		if err := rows.Scan(&c.Subject.ID, &state, &c.Subject.Minor, &gpc, &restricted, &c.UpdatedAt); err != nil {
 			return nil, err
 		}
-		c.Subject.GPCAt = fromMicros(gpc)
+		c.Subject.GPCAt, c.Subject.RestrictedAt = fromMicros(gpc), fromMicros(restricted)
 		if err := json.Unmarshal(state, &c.Subject.State); err != nil {
 			return nil, fmt.Errorf("store: subject state: %w", err)
 		}
@@ -108,44 +107,6 @@ func (s *EventStore) StripPurposes(ctx context.Context, subjectID string, keep u
 		return nil
 	})
 	return stripped, deleted, err
-}
-
-// AuditEntry is one line of the access audit log.
-type AuditEntry struct {
-	At      time.Time
-	Actor   string          // credential id
-	Purpose string          // the access purpose declared
-	Action  string          // what was read
-	Subject vault.Pseudonym // the shopper, by audit pseudonym
-	Detail  string
-}
-
-// AppendAudit writes an audit entry durably (before the answer it covers).
-func (db *DB) AppendAudit(ctx context.Context, e AuditEntry) error {
-	return db.WriteTx(ctx, func(tx *Tx) error {
-		return tx.exec(ctx, "INSERT INTO audit_log (at, actor, purpose, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?)",
-			micros(e.At), e.Actor, e.Purpose, e.Action, e.Subject[:], e.Detail)
-	})
-}
-
-// AuditEntries returns the audit entries about a subject, oldest first.
-func (db *DB) AuditEntries(ctx context.Context, subject vault.Pseudonym) ([]AuditEntry, error) {
-	rows, err := db.read.QueryContext(ctx, db.q("SELECT at, actor, purpose, action, detail FROM audit_log WHERE subject = ? ORDER BY id"), subject[:])
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []AuditEntry
-	for rows.Next() {
-		e := AuditEntry{Subject: subject}
-		var at int64
-		if err := rows.Scan(&at, &e.Actor, &e.Purpose, &e.Action, &e.Detail); err != nil {
-			return nil, err
-		}
-		e.At = fromMicros(at)
-		out = append(out, e)
-	}
-	return out, rows.Err()
 }
 
 // EventKinds implements collect.Store: the distinct (type, event name)

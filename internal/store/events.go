@@ -41,7 +41,7 @@ func (s *EventStore) Shoppers(ctx context.Context, ps []vault.Pseudonym) (map[va
 			args[i] = chunk[i][:]
 		}
 		rows, err := s.db.readQuery(ctx,
-			"SELECT i.pseudonym, s.id, s.created_at, s.minor, s.gpc_at, s.state, k.key_id, k.kek, k.wrapped, k.created_at"+
+			"SELECT i.pseudonym, s.id, s.created_at, s.minor, s.gpc_at, s.restricted_at, s.state, k.key_id, k.kek, k.wrapped, k.created_at"+
 				" FROM identities i JOIN subjects s ON s.id = i.subject_id JOIN subject_keys k ON k.subject_id = s.id"+
 				" WHERE i.pseudonym IN "+inList(len(chunk)), args...)
 		if err != nil {
@@ -51,8 +51,8 @@ func (s *EventStore) Shoppers(ctx context.Context, ps []vault.Pseudonym) (map[va
 		for rows.Next() {
 			var p, keyID, state []byte
 			var sh collect.Shopper
-			var created, gpc, keyCreated int64
-			if err := rows.Scan(&p, &sh.Subject.ID, &created, &sh.Subject.Minor, &gpc, &state, &keyID, &sh.Key.Wrapped.KEK, &sh.Key.Wrapped.Blob, &keyCreated); err != nil {
+			var created, gpc, restricted, keyCreated int64
+			if err := rows.Scan(&p, &sh.Subject.ID, &created, &sh.Subject.Minor, &gpc, &restricted, &state, &keyID, &sh.Key.Wrapped.KEK, &sh.Key.Wrapped.Blob, &keyCreated); err != nil {
 				rows.Close()
 				return nil, err
 			}
@@ -66,7 +66,7 @@ func (s *EventStore) Shoppers(ctx context.Context, ps []vault.Pseudonym) (map[va
 			if cached, ok := states[sh.Subject.ID]; ok {
 				sh.Subject = cached
 			} else {
-				sh.Subject.CreatedAt, sh.Subject.GPCAt = fromMicros(created), fromMicros(gpc)
+				sh.Subject.CreatedAt, sh.Subject.GPCAt, sh.Subject.RestrictedAt = fromMicros(created), fromMicros(gpc), fromMicros(restricted)
 				if err := json.Unmarshal(state, &sh.Subject.State); err != nil {
 					rows.Close()
 					return nil, fmt.Errorf("store: subject state: %w", err)

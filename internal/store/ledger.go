@@ -478,15 +478,17 @@ ORDER BY r.leaf_index`, below)
 	return rows.Err()
 }
 
-// ShredSubject erases a subject: its data keys first (crypto-shredding: from
-// then on nothing sealed for it can be opened, and its ledger leaves no longer
-// link to it), then its identities, state and the pseudonymous body of its
-// receipts. The leaves and their commitments stay, so the ledger verifies.
+// ShredSubject erases a subject at once: its data keys first
+// (crypto-shredding: from then on nothing sealed for it can be opened, and
+// its ledger leaves no longer link to it), then its identities, state and the
+// pseudonymous body of its receipts, all in one transaction. The leaves and
+// their commitments stay, so the ledger verifies. The subject's events and
+// mail are unreadable from here on; PurgeSubject removes them in the
+// background.
 func (db *DB) ShredSubject(ctx context.Context, subjectID string) error {
 	return db.WriteTx(ctx, func(tx *Tx) error {
 		for _, q := range []string{
 			"DELETE FROM subject_keys WHERE subject_id = ?",
-			"DELETE FROM events WHERE subject_id = ?",
 			"UPDATE receipts SET body = NULL, subject_id = NULL WHERE subject_id = ?",
 			"DELETE FROM identities WHERE subject_id = ?",
 			"DELETE FROM subjects WHERE id = ?",
@@ -497,6 +499,77 @@ func (db *DB) ShredSubject(ctx context.Context, subjectID string) error {
 		}
 		return nil
 	})
+}
+
+// PurgeSubject deletes what a shredded subject left behind — events, then
+// mail in the outbox — at most limit events per transaction, so that ingest
+// keeps its writer. It reports how many rows went and whether anything is
+// left. Idempotent: purging a subject that is gone deletes nothing.
+func (db *DB) PurgeSubject(ctx context.Context, subjectID string, limit int) (deleted int64, done bool, err error) {
+	err = db.WriteTx(ctx, func(tx *Tx) error {
+		res, err := tx.tx.ExecContext(ctx, db.q("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE subject_id = ? ORDER BY id LIMIT ?)"), subjectID, limit)
+		if err != nil {
+			return err
+		}
+		deleted, err = res.RowsAffected()
+		if err != nil || deleted >= int64(limit) {
+			return err
+		}
+		done = true
+		res, err = tx.tx.ExecContext(ctx, db.q("DELETE FROM outbox WHERE subject_id = ?"), subjectID)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		deleted += n
+		return err
+	})
+	return deleted, done, err
+}
+
+// Compact makes deleted rows unrecoverable from the files: SQLite already
+// overwrites them (secure_delete); a checkpoint moves the WAL's copies into
+// the database and truncates it. PostgreSQL reclaims the dead tuples with
+// VACUUM.
+func (db *DB) Compact(ctx context.Context) error {
+	switch db.dialect.Name {
+	case "sqlite":
+		var busy, logged, done int
+		return db.write.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logged, &done)
+	default:
+		for _, t := range []string{"events", "outbox", "identities", "subject_keys", "subjects", "receipts", "requests"} {
+			if _, err := db.write.ExecContext(ctx, "VACUUM "+t); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// Rebuild rewrites the whole database file (SQLite VACUUM; PostgreSQL
+// VACUUM FULL), so that no byte of a deleted row survives even in free
+// space a copy left behind (a backup restored with residue of shoppers
+// erased since). It is slow and locks the store: start-up only.
+func (db *DB) Rebuild(ctx context.Context) error {
+	switch db.dialect.Name {
+	case "sqlite":
+		if _, err := db.write.ExecContext(ctx, "VACUUM"); err != nil {
+			return err
+		}
+		return db.Compact(ctx)
+	default:
+		_, err := db.write.ExecContext(ctx, "VACUUM FULL")
+		return err
+	}
+}
+
+// SubjectExists reports whether anything of a subject is left: its state,
+// keys or events.
+func (db *DB) SubjectExists(ctx context.Context, subjectID string) (bool, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, db.q("SELECT (SELECT COUNT(*) FROM subjects WHERE id = ?) + (SELECT COUNT(*) FROM subject_keys WHERE subject_id = ?) + (SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE subject_id = ? LIMIT 1) e)"),
+		subjectID, subjectID, subjectID).Scan(&n)
+	return n > 0, err
 }
 
 // ReceiptKey returns the data key that sealed a receipt's salt.

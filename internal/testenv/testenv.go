@@ -10,8 +10,10 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -86,6 +88,9 @@ type Instance struct {
 	// SQLite files (database, WAL, shared memory), or on PostgreSQL the text
 	// of every row of every table.
 	Dump func() []byte
+	// Backup copies the store as it is now (SQLite: VACUUM INTO; PostgreSQL:
+	// pg_dump) and returns what restores that copy as a new store.
+	Backup func() (restore func() Instance)
 }
 
 // Store is a way to open a store for a test.
@@ -105,7 +110,7 @@ func Stores() []Store {
 			}
 			t.Cleanup(func() { db.Close() })
 			return Instance{DB: db, Args: []string{"--data", dir}, Exec: rawExec(t, "sqlite", "file:"+dir+"/"+sqlite.FileName+"?_pragma=busy_timeout(10000)"),
-				Dump: func() []byte { return dumpDir(t, dir) }}
+				Dump: func() []byte { return dumpDir(t, dir) }, Backup: func() func() Instance { return backupSQLite(t, dir) }}
 		}},
 		{Name: "postgres", New: func(t testing.TB) Instance {
 			u := PostgresURL(t)
@@ -115,7 +120,7 @@ func Stores() []Store {
 			}
 			t.Cleanup(func() { db.Close() })
 			return Instance{DB: db, Args: []string{"--data", t.TempDir(), "--database", u}, Exec: rawExec(t, "pgx", u), Dollar: true,
-				Dump: func() []byte { return dumpPostgres(t, u) }}
+				Dump: func() []byte { return dumpPostgres(t, u) }, Backup: func() func() Instance { return backupPostgres(t, u) }}
 		}},
 	}
 }
@@ -198,4 +203,42 @@ func dumpPostgres(t testing.TB, dsn string) []byte {
 		rs.Close()
 	}
 	return out
+}
+
+// backupSQLite copies the database with VACUUM INTO (a consistent copy of a
+// live database); restoring opens the copy as a store of its own.
+func backupSQLite(t testing.TB, dir string) func() Instance {
+	t.Helper()
+	copyDir := t.TempDir()
+	rawExec(t, "sqlite", "file:"+dir+"/"+sqlite.FileName+"?_pragma=busy_timeout(10000)")("VACUUM INTO '" + filepath.Join(copyDir, sqlite.FileName) + "'")
+	return func() Instance {
+		db, err := sqlite.Open(context.Background(), copyDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return Instance{DB: db, Args: []string{"--data", copyDir}, Dump: func() []byte { return dumpDir(t, copyDir) }}
+	}
+}
+
+// backupPostgres dumps the database with pg_dump; restoring loads the dump
+// into a new database with pg_restore.
+func backupPostgres(t testing.TB, dsn string) func() Instance {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "backup.dump")
+	if out, err := exec.Command("pg_dump", "--format=custom", "--file="+file, "--dbname="+dsn).CombinedOutput(); err != nil {
+		SkipOrFail(t, fmt.Sprintf("pg_dump failed (%v): %s", err, out))
+	}
+	return func() Instance {
+		u := PostgresURL(t)
+		if out, err := exec.Command("pg_restore", "--no-owner", "--dbname="+u, file).CombinedOutput(); err != nil {
+			t.Fatalf("pg_restore: %v: %s", err, out)
+		}
+		db, err := postgres.Open(context.Background(), u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return Instance{DB: db, Args: []string{"--database", u}, Dollar: true, Dump: func() []byte { return dumpPostgres(t, u) }}
+	}
 }
