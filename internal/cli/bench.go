@@ -35,7 +35,10 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	if len(args) > 0 && args[0] == "ingest" {
 		return runBenchIngest(ctx, env, args[1:])
 	}
-	fs := newFlagSet(env, "bench", "bench consent [--clients 16] [--duration 10s] [--runs 3] | bench ingest [flags] | bench ledger [--receipts 1000000] [--database URL]")
+	if len(args) > 0 && args[0] == "purge" {
+		return runBenchPurge(ctx, env, args[1:])
+	}
+	fs := newFlagSet(env, "bench", "bench consent [--clients 16] [--duration 10s] [--runs 3] | bench ingest [flags] | bench purge [flags] | bench ledger [--receipts 1000000] [--database URL]")
 	database := fs.String("database", env.Getenv("TACT_BENCH_DATABASE"), "scratch PostgreSQL database to benchmark instead of SQLite (TACT_BENCH_DATABASE)")
 	clients := fs.Int("clients", 16, "concurrent keep-alive clients (consent)")
 	duration := fs.Duration("duration", 10*time.Second, "length of one run (consent)")
@@ -47,7 +50,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if len(pos) != 1 || (pos[0] != "consent" && pos[0] != "ledger") {
-		return usageErr("usage: tact bench consent|ingest|ledger")
+		return usageErr("usage: tact bench consent|ingest|purge|ledger")
 	}
 	dir, err := os.MkdirTemp("", "tact-bench-*")
 	if err != nil {

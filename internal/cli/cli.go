@@ -45,7 +45,7 @@ func commands() []command {
 		{"requests", "requests list|show|extend|deny: data subject requests and their deadlines", runRequests},
 		{"outbox", "outbox list|show: mail kept locally (when no --smtp is given)", runOutbox},
 		{"audit", "audit verify: check the hash chain of the access audit log", runAudit},
-		{"bench", "bench consent|ingest|ledger: whole-system benchmarks", runBench},
+		{"bench", "bench consent|ingest|purge|ledger: whole-system benchmarks", runBench},
 	}
 }
 

@@ -79,6 +79,13 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if a.Created {
 		log.Info("generated a new root secret", "file", sf.cfg.DataDir+"/root.key")
 	}
+	// One process serves an SQLite store: leases on requests left by a
+	// previous run (killed mid-erasure) are its own, so work resumes now.
+	if a.Store.Dialect() == "sqlite" {
+		if err := a.Store.Requests().ReleaseLeases(ctx); err != nil {
+			return err
+		}
+	}
 	// A backup restored after an erasure must not serve the erased
 	// shopper: the journal is replayed before anything is served.
 	if n, err := a.Rights.Replay(ctx); err != nil {

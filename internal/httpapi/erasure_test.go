@@ -141,3 +141,50 @@ func TestErasureOfAnUnknownShopperCompletesCleanly(t *testing.T) {
 		}
 	})
 }
+
+// An erasure racing with incoming events for the same shopper leaves
+// nothing readable behind.
+func TestErasureRacingWithEventsLeavesNothingReadable(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		s := newShop(t, e)
+		s.customer("race-1", "race@example.com", 200)
+		subjectID, _ := storedPayloads(t, e.app, "race-1")
+		filed := s.file(202, map[string]any{"type": "erasure", "userId": "race-1"}, basic(s.server))
+		stop := make(chan struct{})
+		sent := make(chan int)
+		go func() {
+			n := 0
+			defer func() { sent <- n }()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				evs := []map[string]any{productViewed(map[string]any{"userId": "race-1"}, nil), productViewed(map[string]any{"userId": "race-1"}, nil)}
+				code, _, _ := e.do("POST", "/v1/batch", map[string]any{"batch": evs}, basic(s.server))
+				if code != 200 {
+					t.Errorf("batch during the erasure: %d", code)
+					return
+				}
+				n += len(evs)
+			}
+		}()
+		s.work()
+		close(stop)
+		n := <-sent
+		code, st, _ := s.do("GET", "/v1/requests/"+filed["requestId"].(string), nil, bearer(filed["requestToken"].(string)))
+		if code != 200 || st["status"] != "completed" {
+			t.Fatalf("%d %v", code, st)
+		}
+		left, err := e.app.Store.Events().SubjectEvents(ctx, subjectID, collect.AllPurposes, 0, 10)
+		if err != nil || len(left) != 0 {
+			t.Errorf("%d events of the erased subject left after %d sent during the erasure (%v)", len(left), n, err)
+		}
+		if got := e.read("dsr", "userId=race-1"); got != nil {
+			t.Errorf("the erased shopper is readable: %v", got)
+		}
+		t.Logf("%d events sent while the erasure ran", n)
+	})
+}

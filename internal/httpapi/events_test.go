@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,11 +19,10 @@ import (
 	"github.com/tact-cdp/tact/internal/vault"
 )
 
-var msgSeq = time.Now().UnixNano()
+var msgSeq = func() *atomic.Int64 { var n atomic.Int64; n.Store(time.Now().UnixNano()); return &n }()
 
 func nextMessageID() string {
-	msgSeq++
-	return fmt.Sprintf("msg-%d", msgSeq)
+	return fmt.Sprintf("msg-%d", msgSeq.Add(1))
 }
 
 // productViewed is a Product Viewed event as analytics-node sends it.

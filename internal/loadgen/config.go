@@ -23,6 +23,10 @@ type Config struct {
 	Duration  time.Duration // measured window; default 20s
 	Warmup    time.Duration // run before the window and left out of the figures; default 2s, negative for none
 	Shoppers  int           // size of the shopper pool (RetailCSV's customers first, then "u<N>"); default 10,000
+	// Rate, when set, holds the load at that many events per second over
+	// all clients (each client sends on its own schedule, open loop); zero
+	// sends as fast as the server answers.
+	Rate float64
 
 	// Consent is "all" to record, before the run, a consent granting every
 	// purpose that is neither required nor separately consented for every

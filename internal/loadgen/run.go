@@ -182,8 +182,22 @@ func (r *runner) sender(ctx, stop context.Context, i int, t *tally) {
 		size = max(size, len(b.body))
 	}
 	buf := make([]byte, 0, size)
+	// At a fixed rate each client sends one batch per interval, its
+	// schedule offset from the others'.
+	var interval time.Duration
+	var due time.Time
+	if r.cfg.Rate > 0 {
+		interval = time.Duration(float64(time.Second) * float64(r.cfg.Clients*r.cfg.BatchSize) / r.cfg.Rate)
+		due = time.Now().Add(interval * time.Duration(i) / time.Duration(r.cfg.Clients))
+	}
 	// Clients start apart in the pool so they do not send the same events.
 	for next := i * len(r.pool) / r.cfg.Clients; stop.Err() == nil; next = (next + 1) % len(r.pool) {
+		if interval > 0 {
+			if !sleep(stop, time.Until(due)) {
+				return
+			}
+			due = due.Add(interval)
+		}
 		b := &r.pool[next]
 		buf = fill(buf, b, ids)
 		r.send(ctx, stop, buf, b, t)

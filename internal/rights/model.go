@@ -196,6 +196,9 @@ type Store interface {
 	// Claim takes a lease on an open request so that one node works on it;
 	// false when another node holds it.
 	Claim(ctx context.Context, id string, now, until time.Time) (bool, error)
+	// ReleaseLeases frees every lease (a single-node store at start: the
+	// node that held them is gone).
+	ReleaseLeases(ctx context.Context) error
 	// Workable lists open requests whose work can run now (verified or in
 	// progress, lease free), oldest first.
 	Workable(ctx context.Context, now time.Time, limit int) ([]Request, error)

@@ -1,7 +1,6 @@
 package rights
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"io"
@@ -43,16 +42,11 @@ func (s *Service) WriteReport(ctx context.Context, w io.Writer, r Request, forma
 	if events == nil {
 		events = func(func(report.Event) error) error { return nil }
 	}
-	bw := bufio.NewWriterSize(w, 32<<10)
+	// The renderers buffer and flush w (an http.ResponseWriter) as they go.
 	if format == "html" {
-		err = report.WriteHTML(bw, rep, events)
-	} else {
-		err = report.WriteJSON(bw, rep, events)
+		return report.WriteHTML(w, rep, events)
 	}
-	if err != nil {
-		return err
-	}
-	return bw.Flush()
+	return report.WriteJSON(w, rep, events)
 }
 
 // buildReport gathers everything but the events, and returns the iterator

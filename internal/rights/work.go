@@ -17,9 +17,11 @@ type Sender interface {
 	Send(ctx context.Context, l Letter) error
 }
 
-// lease is how long a node may work on a request before another may take
-// it over (a crashed node's requests resume after it).
-const lease = 2 * time.Minute
+// lease is how long a node may work on a request without saving a step
+// before another may take it over (a crashed node's requests resume after
+// it; a single-node store releases every lease at start, see
+// ReleaseLeases).
+const lease = 30 * time.Second
 
 // purgeChunk is how many events one purge transaction deletes, so that
 // ingest keeps getting the writer.
@@ -62,13 +64,18 @@ func (s *Service) Pass(ctx context.Context, sender Sender) error {
 			return err
 		}
 	}
-	work, err := s.Store.Workable(ctx, now, 50)
-	if err != nil {
-		return err
-	}
-	for _, r := range work {
-		if err := s.Work(ctx, r.ID); err != nil {
-			return fmt.Errorf("request %s: %w", r.ID, err)
+	for {
+		work, err := s.Store.Workable(ctx, s.Now().UTC(), 50)
+		if err != nil {
+			return err
+		}
+		for _, r := range work {
+			if err := s.Work(ctx, r.ID); err != nil {
+				return fmt.Errorf("request %s: %w", r.ID, err)
+			}
+		}
+		if len(work) < 50 || ctx.Err() != nil {
+			break
 		}
 	}
 	return s.Deliver(ctx, sender)
@@ -114,9 +121,12 @@ func (s *Service) release(id string) {
 	})
 }
 
-// save persists a step's result.
+// save persists a step's result and renews the lease on the request.
 func (s *Service) save(ctx context.Context, r Request, note string, letter string, args ...any) error {
 	now := s.Now().UTC()
+	if r.Status.Open() {
+		r.LeaseUntil = now.Add(lease)
+	}
 	return s.Store.WriteRequests(ctx, func(tx Tx) error {
 		if err := tx.PutRequest(ctx, r, note); err != nil {
 			return err

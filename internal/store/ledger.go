@@ -503,7 +503,7 @@ func (db *DB) ShredSubject(ctx context.Context, subjectID string) error {
 
 // PurgeSubject deletes what a shredded subject left behind — events, then
 // mail in the outbox — at most limit events per transaction, so that ingest
-// keeps its writer. It reports how many rows went and whether anything is
+// keeps its writer. It reports how many events went and whether anything is
 // left. Idempotent: purging a subject that is gone deletes nothing.
 func (db *DB) PurgeSubject(ctx context.Context, subjectID string, limit int) (deleted int64, done bool, err error) {
 	err = db.WriteTx(ctx, func(tx *Tx) error {
@@ -516,13 +516,16 @@ func (db *DB) PurgeSubject(ctx context.Context, subjectID string, limit int) (de
 			return err
 		}
 		done = true
-		res, err = tx.tx.ExecContext(ctx, db.q("DELETE FROM outbox WHERE subject_id = ?"), subjectID)
+		// Mail to or about the shopper, and the contact details and report
+		// links of their earlier requests (the request records stay).
+		res, err = tx.tx.ExecContext(ctx, db.q("DELETE FROM outbox WHERE subject_id = ? OR request_id IN (SELECT id FROM requests WHERE subject_id = ?)"), subjectID, subjectID)
 		if err != nil {
 			return err
 		}
-		n, err := res.RowsAffected()
-		deleted += n
-		return err
+		if _, err := res.RowsAffected(); err != nil {
+			return err
+		}
+		return tx.exec(ctx, "UPDATE requests SET link_hash = NULL, report_until = 0, token_hash = NULL WHERE subject_id = ? AND type <> 'erasure'", subjectID)
 	})
 	return deleted, done, err
 }

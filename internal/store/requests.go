@@ -166,6 +166,13 @@ func (s *RequestStore) Claim(ctx context.Context, id string, now, until time.Tim
 	return n == 1, err
 }
 
+// ReleaseLeases implements rights.Store.
+func (s *RequestStore) ReleaseLeases(ctx context.Context) error {
+	return s.db.WriteTx(ctx, func(tx *Tx) error {
+		return tx.exec(ctx, "UPDATE requests SET lease_until = 0 WHERE lease_until <> 0")
+	})
+}
+
 // Workable implements rights.Store.
 func (s *RequestStore) Workable(ctx context.Context, now time.Time, limit int) ([]rights.Request, error) {
 	return s.list(ctx, "WHERE status IN ('verified','in_progress') AND lease_until < ? ORDER BY received_at, id LIMIT ?", micros(now), limit)

@@ -11,7 +11,7 @@ import (
 // SubjectIdentities returns the identities linked to a subject, oldest
 // first.
 func (db *DB) SubjectIdentities(ctx context.Context, subjectID string) ([]consent.Identity, error) {
-	rows, err := db.read.QueryContext(ctx, db.q("SELECT pseudonym, kind, token_gen, created_at FROM identities WHERE subject_id = ? ORDER BY created_at, pseudonym"), subjectID)
+	rows, err := db.read.QueryContext(ctx, db.q("SELECT pseudonym, kind, token_gen, created_at FROM identities WHERE subject_id = ? ORDER BY kind, created_at, pseudonym"), subjectID)
 	if err != nil {
 		return nil, err
 	}
