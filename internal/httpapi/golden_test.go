@@ -24,14 +24,18 @@ var normalizers = []struct {
 	{regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z`), ""},
 	{regexp.MustCompile(`\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})? UTC`), ""},
 	{regexp.MustCompile(`\b[0-9a-f]{64}\b`), "pseudonym"},
+	{regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}\b`), "date"},
 }
 
 func normalize(s string) string {
 	for _, n := range normalizers {
 		seen := map[string]string{}
 		s = n.re.ReplaceAllStringFunc(s, func(m string) string {
-			if n.name == "" {
+			switch n.name {
+			case "":
 				return "<time>"
+			case "date":
+				return "<date>"
 			}
 			if p, ok := seen[m]; ok {
 				return p

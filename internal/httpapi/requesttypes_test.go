@@ -1,7 +1,11 @@
 package httpapi_test
 
 import (
+	"context"
+	"encoding/json"
+	"strings"
 	"testing"
+	"time"
 )
 
 // Opt-outs, objections, withdrawals and limits take effect on submission,
@@ -94,6 +98,61 @@ func TestRectificationUpdatesSealedTraits(t *testing.T) {
 		}
 		if code, _, _ := s.do("POST", "/v1/requests", map[string]any{"type": "rectify", "userId": "hal-1"}, basic(s.server)); code != 400 {
 			t.Errorf("a rectification without traits: %d, want 400", code)
+		}
+	})
+}
+
+// PIPL Art. 48: an explanation of the rules and signals used, in the
+// shopper's locale.
+func TestExplainAnswersInTheShoppersLocale(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		s := newShop(t, e)
+		s.customer("ivy-1", "ivy@example.com", 1)
+		out := s.file(202, map[string]any{"type": "explain", "userId": "ivy-1", "jurisdiction": "pipl", "locale": "zh-CN"}, basic(s.server))
+		s.work()
+		body, _ := s.report(out["requestId"].(string), out["requestToken"].(string), "json")
+		var rep struct {
+			Locale    string
+			Profiling struct{ Signals []string }
+		}
+		if err := json.Unmarshal([]byte(body), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if rep.Locale != "zh-CN" || len(rep.Profiling.Signals) < 3 || !strings.Contains(strings.Join(rep.Profiling.Signals, ""), "同意") {
+			t.Errorf("explanation: locale %s, signals %q", rep.Locale, rep.Profiling.Signals)
+		}
+	})
+}
+
+// Expired and reused codes are refused with 400.
+func TestExpiredAndReusedCodesAreRefused(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		s := newShop(t, e)
+		a := s.file(202, map[string]any{"type": "access", "email": "jo@example.com"})
+		b := s.file(202, map[string]any{"type": "access", "email": "jo2@example.com"})
+		s.work()
+		codes := map[string]string{}
+		for range 2 {
+			m := s.nextMail()
+			codes[m.To[0]] = codeRe.FindStringSubmatch(m.Text)[1]
+		}
+		idA, idB := a["requestId"].(string), b["requestId"].(string)
+		if code, _, _ := s.do("POST", "/v1/requests/"+idA+"/verify", map[string]any{"code": codes["jo@example.com"]}); code != 200 {
+			t.Fatalf("first use: %d", code)
+		}
+		if code, out, _ := s.do("POST", "/v1/requests/"+idA+"/verify", map[string]any{"code": codes["jo@example.com"]}); code != 400 {
+			t.Errorf("reused code: %d %v", code, out)
+		}
+		real := e.app.Rights.Now
+		e.app.Rights.Now = func() time.Time { return real().Add(16 * time.Minute) }
+		defer func() { e.app.Rights.Now = real }()
+		code, out, _ := s.do("POST", "/v1/requests/"+idB+"/verify", map[string]any{"code": codes["jo2@example.com"]})
+		if code != 400 || !strings.Contains(out["error"].(map[string]any)["message"].(string), "expired") {
+			t.Errorf("expired code: %d %v", code, out)
+		}
+		s.work()
+		if r, _ := e.app.Store.Requests().Request(context.Background(), idB); r.Status != "expired" {
+			t.Errorf("unverified request after its code expired: %s", r.Status)
 		}
 	})
 }

@@ -79,6 +79,7 @@ func (s *Service) buildReport(ctx context.Context, r Request) (*report.Report, r
 	}
 	rep.Subject = s.Vault.Pseudonym(vault.UseAudit, "subject", r.SubjectID).String()
 	pol := s.Consent.Policy()
+	rep.Signals = signals(rep.Map, reg, pol, subj, s.Now(), r.Locale)
 	for p, v := range pol.View(subj.State, subj.Flags(), s.Now()) {
 		ps := report.PurposeState{Granted: v.Granted, Pending: v.Pending, ReceiptID: v.ReceiptID}
 		if v.Since != nil {

@@ -64,7 +64,8 @@
 //	               complaint: {text, authority, website?}}
 //	               type is the request type that exercises the right (null for
 //	               CCPA non-discrimination, which needs no request)
-//	profiling     {text: [string], personalization, sensitivePersonalization, status}
+//	profiling     {text: [string], signals: [string] (the rules and signals applied to this
+//	               shopper, in the locale), personalization, sensitivePersonalization, status}
 //	ccpa          null unless regime.model is "opt_out"; then
 //	               {categoriesCollected: [{id, title, dataCategories: [id]}],
 //	                sources: [{id, title}], purposes: [{id, title}],

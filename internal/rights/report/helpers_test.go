@@ -83,6 +83,7 @@ func fixture(t testing.TB, regime, locale string) *Report {
 			{ID: "req_0aa91c", Type: "rectify", Status: "completed", ReceivedAt: at(60 * 24), CompletedAt: at(60 * 26)},
 			{ID: "req_7b1e0c5f2a9d", Type: "access", Status: "in_progress", ReceivedAt: at(60 * 24 * 19)},
 		},
+		Signals: []string{"Analytics: used, because you allowed it on 2025-03-14 (receipt rc_sig).", "<b>not markup</b>"},
 	}
 	if rg.Model == datamap.ModelOptOut {
 		// The regime's defaults apply: advertising and sale/sharing start

@@ -388,6 +388,14 @@ const headHTML = `<!DOCTYPE html>
 <p>{{.}}</p>
 {{- end}}
 <p><strong>{{.Profiling.Status}}</strong></p>
+{{- with .Profiling.Signals}}
+<h3>{{$.L.Signals}}</h3>
+<ul>
+{{- range .}}
+<li>{{.}}</li>
+{{- end}}
+</ul>
+{{- end}}
 </section>
 {{- with .CCPA}}
 <section id="ccpa">

@@ -28,6 +28,10 @@ type Report struct {
 	Derived     Derived
 	Disclosures []Disclosure
 	Requests    []PastRequest
+	// Signals explain, in the report's locale, which rules and signals
+	// tact applied to this shopper (the regime, each purpose's basis, GPC,
+	// minor, restriction, in-event signals): the PIPL Art. 48 explanation.
+	Signals []string
 }
 
 // Identity is an identifier linked to the shopper.

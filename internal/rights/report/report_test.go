@@ -159,6 +159,7 @@ type doc struct {
 	} `json:"rights"`
 	Profiling struct {
 		Text                                      []string
+		Signals                                   []string
 		Personalization, SensitivePersonalization bool
 		Status                                    string
 	} `json:"profiling"`

@@ -14,7 +14,7 @@ type labels struct {
 	Colon, ListSep                                                                                       string
 
 	SecWho, SecData, SecIdentities, SecTraits, SecConsent, SecState, SecDerived, SecDisclosures, SecRequests string
-	SecProcessing, SecRights, SecProfiling, SecCCPA, SecEvents                                               string
+	SecProcessing, SecRights, SecProfiling, SecCCPA, SecEvents, Signals                                      string
 
 	Name, Address, Country, Email, Phone, Website, DPO, PIPLOfficer, Representatives, Authority string
 
@@ -62,6 +62,7 @@ var labelsByLocale = map[string]*labels{
 		SecProcessing:  "How we use your data",
 		SecRights:      "Your rights",
 		SecProfiling:   "How profiling and recommendations work",
+		Signals:        "The rules and signals applied to you",
 		SecCCPA:        "California: categories, sources and disclosures",
 		SecEvents:      "Events",
 
@@ -164,6 +165,7 @@ var labelsByLocale = map[string]*labels{
 		SecProcessing:  "我们如何使用您的个人信息",
 		SecRights:      "您的权利",
 		SecProfiling:   "用户画像与个性化推荐如何运作",
+		Signals:        "适用于您的规则与信号",
 		SecCCPA:        "加利福尼亚州：信息类别、来源与披露情况",
 		SecEvents:      "事件记录",
 

@@ -269,6 +269,7 @@ type complaint struct {
 
 type profilingView struct {
 	Text                     []string `json:"text"`
+	Signals                  []string `json:"signals"`
 	Personalization          bool     `json:"personalization"`
 	SensitivePersonalization bool     `json:"sensitivePersonalization"`
 	Status                   string   `json:"status"`
@@ -712,6 +713,7 @@ func (v *view) profiling(r *Report) {
 	loc := v.Locale
 	p, s := v.title(datamap.PurposePersonalization), v.title(datamap.PurposeSensitivePersonalization)
 	pv := profilingView{
+		Signals:                  append([]string{}, r.Signals...),
 		Personalization:          granted(r.State, datamap.PurposePersonalization),
 		SensitivePersonalization: granted(r.State, datamap.PurposeSensitivePersonalization),
 	}
