@@ -37,6 +37,7 @@ func (m meter) Count(x collect.Measurement) {
 const (
 	measureFlushEvery = 10 * time.Second
 	housekeepingEvery = time.Hour
+	catalogFlushEvery = 5 * time.Second
 )
 
 // RightsEvery is how often rights requests are worked on and mail delivered.
@@ -57,6 +58,30 @@ func (a *App) RunJobs(ctx context.Context, log *slog.Logger) {
 	run(func() { a.Ledger.Run(ctx, log) })
 	run(func() { a.Collect.NewStripper().Run(ctx, log) })
 	run(func() { a.Rights.Run(ctx, log, a.Mailer, RightsEvery) })
+	run(func() {
+		// Items seen in events reach the catalogue within seconds; items
+		// flagged sensitive on other nodes within a minute.
+		t := time.NewTicker(catalogFlushEvery)
+		defer t.Stop()
+		for n := 1; ; n++ {
+			select {
+			case <-ctx.Done():
+				if err := a.Catalog.Flush(context.Background()); err != nil {
+					log.Error("catalogue", "err", err)
+				}
+				return
+			case <-t.C:
+			}
+			if err := a.Catalog.Flush(ctx); err != nil && ctx.Err() == nil {
+				log.Error("catalogue", "err", err)
+			}
+			if n%12 == 0 {
+				if err := a.Catalog.Load(ctx); err != nil && ctx.Err() == nil {
+					log.Error("catalogue", "err", err)
+				}
+			}
+		}
+	})
 	run(func() {
 		a.Store.ListenSubjects(ctx, a.Collect.RemoteChanged, func(msg string, err error) { log.Warn(msg, "err", err) })
 	})

@@ -42,6 +42,7 @@ func commands() []command {
 		{"keys", "keys create|list|revoke: write, server and user-hash keys", runKeys},
 		{"tokens", "tokens create|list|revoke: admin tokens with roles", runTokens},
 		{"import", "import FILE.jsonl --source NAME: historical events, judged by the consent records in the file", runImport},
+		{"catalog", "catalog import FILE: products (CSV or JSONL) for recommendations", runCatalog},
 		{"requests", "requests list|show|extend|deny: data subject requests and their deadlines", runRequests},
 		{"outbox", "outbox list|show: mail kept locally (when no --smtp is given)", runOutbox},
 		{"audit", "audit verify: check the hash chain of the access audit log", runAudit},

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tact-cdp/tact"
+	"github.com/tact-cdp/tact/internal/catalog"
 	"github.com/tact-cdp/tact/internal/collect/segment"
 	"github.com/tact-cdp/tact/internal/consent"
 	"github.com/tact-cdp/tact/internal/datamap"
@@ -94,7 +95,16 @@ type Service struct {
 	categories categoryCache
 	bits       atomic.Pointer[map[string]uint]
 	bitsMu     sync.Mutex
+	catalog    Catalog
 	Now        func() time.Time
+}
+
+// Catalog is what collection tells the product catalogue and asks it: the
+// items events name (added when new), and which items are flagged
+// sensitive.
+type Catalog interface {
+	Seen(items ...catalog.Item)
+	SensitiveItem(id string) bool
 }
 
 // Options configure a Service.
@@ -113,6 +123,9 @@ type Options struct {
 	// Notify tells other nodes sharing the store which subjects changed
 	// (nil: a single node).
 	Notify func(ctx context.Context, subjectIDs []string) error
+	// Catalog, when set, learns the items events name and says which are
+	// sensitive.
+	Catalog Catalog
 }
 
 // NewService returns a collection service.
@@ -127,7 +140,7 @@ func NewService(st Store, cs *consent.Service, v *vault.Vault, dm func() *datama
 		opts.CacheTTL = 30 * time.Second
 	}
 	s := &Service{
-		store: st, consent: cs, vault: v, dataMap: dm, userHash: uh, meter: opts.Meter,
+		store: st, consent: cs, vault: v, dataMap: dm, userHash: uh, meter: opts.Meter, catalog: opts.Catalog,
 		dedupKey: v.DeriveKey("collect/dedup", 32), signals: opts.Signals,
 		inflight: make(chan struct{}, opts.MaxInFlight), keys: keyCache{m: map[vault.KeyID]cachedKey{}},
 		cache: newShopperCache(opts.CacheTTL, 1<<18),
@@ -395,7 +408,57 @@ func (s *Service) prepare(ctx context.Context, caller Caller, e *segment.Event, 
 	}
 	it.declared = dm.EventPurposes(string(e.Type), eventName(e))
 	it.sensitive = s.sensitive(dm, e)
+	if s.catalog != nil && e.Type == segment.Track {
+		s.catalog.Seen(productsOf(e)...)
+	}
 	return it, nil
+}
+
+// productsOf returns the catalogue items an e-commerce event names: its
+// product_id, or the products of an order or cart (ids unchanged).
+func productsOf(e *segment.Event) []catalog.Item {
+	one := func(p map[string]any) (catalog.Item, bool) {
+		id := ""
+		switch v := p["product_id"].(type) {
+		case string:
+			id = v
+		case json.Number:
+			id = v.String()
+		}
+		if id == "" {
+			return catalog.Item{}, false
+		}
+		it := catalog.Item{ID: id}
+		it.Name, _ = p["name"].(string)
+		it.Category, _ = p["category"].(string)
+		if n, ok := p["price"].(json.Number); ok {
+			if f, err := n.Float64(); err == nil {
+				it.PriceCents, _ = catalog.PriceToCents(f)
+			}
+		} else if f, ok := p["price"].(float64); ok {
+			it.PriceCents, _ = catalog.PriceToCents(f)
+		}
+		return it, true
+	}
+	var out []catalog.Item
+	if it, ok := one(e.Properties); ok {
+		out = append(out, it)
+	}
+	if products, ok := e.Properties["products"].([]any); ok {
+		for _, p := range products {
+			if m, ok := p.(map[string]any); ok {
+				if it, ok := one(m); ok {
+					out = append(out, it)
+				}
+			}
+		}
+	}
+	if cur, _ := e.Properties["currency"].(string); cur != "" {
+		for i := range out {
+			out[i].Currency = strings.ToUpper(cur)
+		}
+	}
+	return out
 }
 
 // eventName is the name the data map's event rules match: the track event,
@@ -421,6 +484,11 @@ func (s *Service) sensitive(dm *datamap.Map, e *segment.Event) bool {
 		}
 	}
 	check := func(props map[string]any) bool {
+		if s.catalog != nil {
+			if id, _ := props["product_id"].(string); id != "" && s.catalog.SensitiveItem(id) {
+				return true
+			}
+		}
 		for _, k := range []string{"category", "product_category"} {
 			if c, _ := props[k].(string); c != "" {
 				if s.categories.sensitive(dm, c) {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/tact-cdp/tact"
 	"github.com/tact-cdp/tact/internal/auth"
+	"github.com/tact-cdp/tact/internal/catalog"
 	"github.com/tact-cdp/tact/internal/collect"
 	"github.com/tact-cdp/tact/internal/consent"
 	"github.com/tact-cdp/tact/internal/datamap"
@@ -52,6 +53,8 @@ type Server struct {
 	RateLimitPerKey int
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+	// Catalog is the product catalogue.
+	Catalog *catalog.Service
 	// Rights answers data subject requests.
 	Rights *rights.Service
 	// RequestLimits cap filings per email, IP and key (per hour).
@@ -95,6 +98,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/ledger/checkpoint", s.getCheckpoint, limitNone)
 	s.handle("GET /v1/ledger/consistency", s.getConsistency, limitNone)
 	s.handle("GET /v1/openapi.json", s.getOpenAPI, limitNone)
+	s.handle("PUT /v1/catalog/items/{id}", s.putItem, catalog.MaxBody)
 	s.handle("POST /v1/requests", s.postRequest, requestBodyLimit)
 	s.handle("POST /v1/requests/{id}/verify", s.postVerify, 4<<10)
 	s.handle("GET /v1/requests/{id}/verify", s.getVerifyPage, limitNone)

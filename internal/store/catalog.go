@@ -1,0 +1,80 @@
+package store
+
+import (
+	"context"
+	"strings"
+
+	"github.com/tact-cdp/tact/internal/catalog"
+)
+
+// CatalogStore adapts DB to catalog.Store.
+type CatalogStore struct{ db *DB }
+
+// Catalog returns the catalogue's view of the store.
+func (db *DB) Catalog() *CatalogStore { return &CatalogStore{db: db} }
+
+var _ catalog.Store = (*CatalogStore)(nil)
+
+// PutItems implements catalog.Store, 200 rows per statement.
+func (s *CatalogStore) PutItems(ctx context.Context, items []catalog.Item, overwrite bool) error {
+	const per = 200
+	conflict := " ON CONFLICT (id) DO NOTHING"
+	if overwrite {
+		conflict = " ON CONFLICT (id) DO UPDATE SET name = excluded.name, category = excluded.category, price_cents = excluded.price_cents," +
+			" currency = excluded.currency, available = excluded.available, sensitive = excluded.sensitive, source = excluded.source, updated_at = excluded.updated_at"
+	}
+	return s.db.WriteTx(ctx, func(tx *Tx) error {
+		for start := 0; start < len(items); start += per {
+			chunk := items[start:min(start+per, len(items))]
+			args := make([]any, 0, len(chunk)*9)
+			for _, it := range chunk {
+				args = append(args, it.ID, it.Name, it.Category, it.PriceCents, it.Currency, boolInt(it.Available), boolInt(it.Sensitive), it.Source, micros(it.UpdatedAt))
+			}
+			q := "INSERT INTO catalog_items (id, name, category, price_cents, currency, available, sensitive, source, updated_at) VALUES " +
+				strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?), ", len(chunk)), ", ") + conflict
+			if err := tx.exec(ctx, q, args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Item implements catalog.Store.
+func (s *CatalogStore) Item(ctx context.Context, id string) (catalog.Item, error) {
+	var it catalog.Item
+	var avail, sens int
+	var updated int64
+	err := s.db.read.QueryRowContext(ctx, s.db.q("SELECT id, name, category, price_cents, currency, available, sensitive, source, updated_at FROM catalog_items WHERE id = ?"), id).
+		Scan(&it.ID, &it.Name, &it.Category, &it.PriceCents, &it.Currency, &avail, &sens, &it.Source, &updated)
+	if err != nil {
+		return it, notFound(err, "item")
+	}
+	it.Available, it.Sensitive, it.UpdatedAt = avail == 1, sens == 1, fromMicros(updated)
+	return it, nil
+}
+
+// SensitiveItemIDs implements catalog.Store.
+func (s *CatalogStore) SensitiveItemIDs(ctx context.Context) ([]string, error) {
+	rows, err := s.db.read.QueryContext(ctx, "SELECT id FROM catalog_items WHERE sensitive = 1")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// CountItems is how many items the catalogue holds.
+func (s *CatalogStore) CountItems(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM catalog_items").Scan(&n)
+	return n, err
+}
