@@ -1,12 +1,13 @@
 package httpapi
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"html/template"
 	"io"
 	"net/http"
-	"strings"
+	"net/url"
 	"time"
 
 	"github.com/go-chi/httprate"
@@ -133,18 +134,21 @@ func emailKey(email string) string {
 func (s *Server) postVerify(w http.ResponseWriter, r *http.Request) error {
 	s.allowOrigin(w, r, nil)
 	id := r.PathValue("id")
-	form := strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded")
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	// JSON {"code"} from clients (whatever content type they label it
+	// with: curl -d says form); the page behind the mail link posts a form.
 	var code, link string
+	form := !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{"))
 	if form {
-		if err := r.ParseForm(); err != nil {
-			return tact.Errorf(tact.EINVALID, "malformed form")
-		}
-		link = r.PostForm.Get("link")
-	} else {
-		raw, err := io.ReadAll(r.Body)
+		v, err := url.ParseQuery(string(raw))
 		if err != nil {
-			return err
+			return tact.Errorf(tact.EINVALID, "send JSON {\"code\":\"123456\"}, or the form of the mail link's page")
 		}
+		link = v.Get("link")
+	} else {
 		var body struct {
 			Code string `json:"code"`
 		}
