@@ -162,7 +162,11 @@ func (s *Server) postVerify(w http.ResponseWriter, r *http.Request) error {
 	}
 	req, token, err := s.Rights.Verify(r.Context(), id, code, link)
 	if form {
-		return s.page(w, http.StatusOK, verifiedPage, pageData{Locale: req.Locale, Err: errText(err)})
+		status := http.StatusOK
+		if err != nil {
+			status = statusOf(tact.ErrorCode(err))
+		}
+		return s.page(w, status, verifiedPage, pageData{Locale: req.Locale, Err: errText(err)})
 	}
 	if err != nil {
 		return err

@@ -478,3 +478,44 @@ func TestRequestsAreRateLimited(t *testing.T) {
 		}
 	}
 }
+
+// The code mail's link opens a page whose button confirms with a POST: a
+// mail scanner following the link (GET) confirms nothing.
+func TestVerificationLinkConfirmsOnlyWithAPost(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		s := newShop(t, e)
+		filed := s.file(202, map[string]any{"type": "access", "email": "lea@example.com"})
+		id := filed["requestId"].(string)
+		s.work()
+		m := linkRe.FindStringSubmatch(s.nextMail().Text)
+		if m == nil || m[1] != id || m[2] != "verify" {
+			t.Fatalf("no verification link in the mail")
+		}
+		page := e.raw("/v1/requests/" + id + "/verify?link=" + m[3])
+		if !strings.Contains(page, `method="post"`) || !strings.Contains(page, m[3]) {
+			t.Fatalf("the link's page has no confirming form:\n%s", page)
+		}
+		if r, _ := e.app.Store.Requests().Request(context.Background(), id); r.Status != rights.StatusPendingVerification {
+			t.Fatalf("a GET of the link changed the request to %s", r.Status)
+		}
+		resp, err := s.srv.Client().PostForm(s.srv.URL+"/v1/requests/"+id+"/verify", url.Values{"link": {m[3]}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), "Thank you") {
+			t.Fatalf("POST of the form: %d %s", resp.StatusCode, body)
+		}
+		if r, _ := e.app.Store.Requests().Request(context.Background(), id); r.Status != rights.StatusVerified {
+			t.Errorf("after the POST the request is %s", r.Status)
+		}
+		// The link is single use.
+		resp, _ = s.srv.Client().PostForm(s.srv.URL+"/v1/requests/"+id+"/verify", url.Values{"link": {m[3]}})
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || !strings.Contains(string(body), "did not work") {
+			t.Errorf("the link worked twice: %d %s", resp.StatusCode, body)
+		}
+	})
+}
