@@ -37,7 +37,7 @@ type Message struct {
 	Subject string
 	Text    string
 	HTML    string
-	// Headers are added after the standard fields. A name must be an
+	// Headers follow the standard fields, in order. A name must be an
 	// RFC 7230 token and must not be one Message sets itself; surrounding
 	// white space of a value is dropped and a non-ASCII value is sent as
 	// RFC 2047 encoded words, which suits unstructured fields only.

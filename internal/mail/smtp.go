@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/smtp"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -58,8 +59,13 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 func (s *SMTP) send(ctx context.Context, env envelope, data []byte) error {
 	addr := net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.cfg.port()))
 	fail := func(step string, err error) error {
+		// When ctx ended the exchange, report that; the I/O error is only
+		// its symptom. The connection's deadline is ctx's and may pass a
+		// moment before ctx notices.
 		if cerr := ctx.Err(); cerr != nil {
-			err = cerr // the cause; the I/O error is only its symptom
+			err = cerr
+		} else if errors.Is(err, os.ErrDeadlineExceeded) {
+			err = context.DeadlineExceeded
 		}
 		return fmt.Errorf("mail: smtp %s: %s: %w", addr, step, err)
 	}

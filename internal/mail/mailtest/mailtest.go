@@ -100,6 +100,9 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	}()
 	t.Cleanup(func() {
 		srv.Close()
+		// Close only closes listeners Serve has registered; if Serve has
+		// not started yet, closing ln ourselves is what makes it return.
+		ln.Close()
 		<-done
 		logger.stop()
 	})
