@@ -14,14 +14,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/tact-cdp/tact/internal/store/sqlite"
-	"github.com/tact-cdp/tact/internal/testenv"
 )
 
 const erasureEvents = 40000
@@ -31,22 +26,7 @@ func TestErasureResumesAfterSIGKILL(t *testing.T) {
 		t.Skip("crash test builds and runs the binary; skipped with -short")
 	}
 	bin := buildTact(t)
-	stores := []struct {
-		name string
-		open func(t *testing.T) ingestStore
-	}{
-		{"sqlite", func(t *testing.T) ingestStore {
-			dir := t.TempDir()
-			v := url.Values{}
-			v.Add("_pragma", "busy_timeout(10000)")
-			v.Add("_pragma", "query_only(ON)")
-			return ingestStore{[]string{"--data", dir}, "sqlite", "file:" + filepath.Join(dir, sqlite.FileName) + "?" + v.Encode()}
-		}},
-		{"postgres", func(t *testing.T) ingestStore {
-			u := testenv.PostgresURL(t)
-			return ingestStore{[]string{"--data", t.TempDir(), "--database", u}, "pgx", u}
-		}},
-	}
+	stores := ingestStores()
 	for _, st := range stores {
 		t.Run(st.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

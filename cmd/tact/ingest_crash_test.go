@@ -59,23 +59,7 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 
 	seed := crashSeed(t)
 
-	stores := []struct {
-		name string
-		open func(t *testing.T) ingestStore
-	}{
-		{"sqlite", func(t *testing.T) ingestStore {
-			dir := t.TempDir()
-			// The store's own read pragmas: wait for the writer, never write.
-			v := url.Values{}
-			v.Add("_pragma", "busy_timeout(10000)")
-			v.Add("_pragma", "query_only(ON)")
-			return ingestStore{[]string{"--data", dir}, "sqlite", "file:" + filepath.Join(dir, sqlite.FileName) + "?" + v.Encode()}
-		}},
-		{"postgres", func(t *testing.T) ingestStore {
-			u := testenv.PostgresURL(t) // skips outside CI without TACT_TEST_POSTGRES_URL
-			return ingestStore{[]string{"--data", t.TempDir(), "--database", u}, "pgx", u}
-		}},
-	}
+	stores := ingestStores()
 	for i, st := range stores {
 		t.Run(st.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), crashStoreBudget)
@@ -446,4 +430,29 @@ func adminStats(ctx context.Context, t *testing.T, addr, admin string) ingestSta
 		t.Fatalf("GET /admin/api/stats: %d %s (%v)", resp.StatusCode, bytes.TrimSpace(raw), err)
 	}
 	return s
+}
+
+// ingestStores are the stores the crash tests run on, each with the DSN a
+// test reads it by behind tact's back.
+func ingestStores() []struct {
+	name string
+	open func(t *testing.T) ingestStore
+} {
+	return []struct {
+		name string
+		open func(t *testing.T) ingestStore
+	}{
+		{"sqlite", func(t *testing.T) ingestStore {
+			dir := t.TempDir()
+			// The store's own read pragmas: wait for the writer, never write.
+			v := url.Values{}
+			v.Add("_pragma", "busy_timeout(10000)")
+			v.Add("_pragma", "query_only(ON)")
+			return ingestStore{[]string{"--data", dir}, "sqlite", "file:" + filepath.Join(dir, sqlite.FileName) + "?" + v.Encode()}
+		}},
+		{"postgres", func(t *testing.T) ingestStore {
+			u := testenv.PostgresURL(t) // skips outside CI without TACT_TEST_POSTGRES_URL
+			return ingestStore{[]string{"--data", t.TempDir(), "--database", u}, "pgx", u}
+		}},
+	}
 }
