@@ -59,8 +59,9 @@ func (a *App) RunJobs(ctx context.Context, log *slog.Logger) {
 	run(func() { a.Collect.NewStripper().Run(ctx, log) })
 	run(func() { a.Rights.Run(ctx, log, a.Mailer, RightsEvery) })
 	run(func() {
-		// Items seen in events reach the catalogue within seconds; items
-		// flagged sensitive on other nodes within a minute.
+		// Items seen in events reach the catalogue, and interests the
+		// profiles, within seconds; items flagged sensitive on other nodes
+		// within a minute.
 		t := time.NewTicker(catalogFlushEvery)
 		defer t.Stop()
 		for n := 1; ; n++ {
@@ -69,11 +70,17 @@ func (a *App) RunJobs(ctx context.Context, log *slog.Logger) {
 				if err := a.Catalog.Flush(context.Background()); err != nil {
 					log.Error("catalogue", "err", err)
 				}
+				if err := a.Interests.Flush(context.Background()); err != nil {
+					log.Error("interests", "err", err)
+				}
 				return
 			case <-t.C:
 			}
 			if err := a.Catalog.Flush(ctx); err != nil && ctx.Err() == nil {
 				log.Error("catalogue", "err", err)
+			}
+			if err := a.Interests.Flush(ctx); err != nil && ctx.Err() == nil {
+				log.Error("interests", "err", err)
 			}
 			if n%12 == 0 {
 				if err := a.Catalog.Load(ctx); err != nil && ctx.Err() == nil {

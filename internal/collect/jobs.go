@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tact-cdp/tact/internal/datamap"
 	"github.com/tact-cdp/tact/internal/vault"
 )
 
@@ -111,6 +112,12 @@ func (j *Stripper) Pass(ctx context.Context) (stripped, deleted int64, err error
 			st, del, err := j.s.store.StripPurposes(ctx, c.Subject.ID, keep)
 			if err != nil {
 				return stripped, deleted, err
+			}
+			if b, ok := bits[datamap.PurposePersonalization]; ok && keep&(1<<b) == 0 && j.s.profile != nil {
+				// A withdrawal or an objection ends the interest profile.
+				if err := j.s.profile.DeleteProfile(ctx, c.Subject.ID); err != nil {
+					return stripped, deleted, err
+				}
 			}
 			stripped, deleted = stripped+st, deleted+del
 			j.cursor, j.afterID = c.UpdatedAt, c.Subject.ID

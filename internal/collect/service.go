@@ -96,7 +96,17 @@ type Service struct {
 	bits       atomic.Pointer[map[string]uint]
 	bitsMu     sync.Mutex
 	catalog    Catalog
+	profile    Profile
 	Now        func() time.Time
+}
+
+// Profile learns shoppers' interests from events stored for
+// personalisation.
+type Profile interface {
+	Observe(subjectID, category, event string, at time.Time)
+	// DeleteProfile removes a profile whose shopper no longer grants
+	// personalisation (the strip job calls it).
+	DeleteProfile(ctx context.Context, subjectID string) error
 }
 
 // Catalog is what collection tells the product catalogue and asks it: the
@@ -126,6 +136,9 @@ type Options struct {
 	// Catalog, when set, learns the items events name and says which are
 	// sensitive.
 	Catalog Catalog
+	// Profile, when set, learns interests from events stored for
+	// personalisation.
+	Profile Profile
 }
 
 // NewService returns a collection service.
@@ -140,7 +153,7 @@ func NewService(st Store, cs *consent.Service, v *vault.Vault, dm func() *datama
 		opts.CacheTTL = 30 * time.Second
 	}
 	s := &Service{
-		store: st, consent: cs, vault: v, dataMap: dm, userHash: uh, meter: opts.Meter, catalog: opts.Catalog,
+		store: st, consent: cs, vault: v, dataMap: dm, userHash: uh, meter: opts.Meter, catalog: opts.Catalog, profile: opts.Profile,
 		dedupKey: v.DeriveKey("collect/dedup", 32), signals: opts.Signals,
 		inflight: make(chan struct{}, opts.MaxInFlight), keys: keyCache{m: map[vault.KeyID]cachedKey{}},
 		cache: newShopperCache(opts.CacheTTL, 1<<18),
@@ -279,6 +292,7 @@ func (s *Service) Ingest(ctx context.Context, caller Caller, b *segment.Batch, r
 	var dup []bool
 	var counts map[string]int64
 	var touched []string
+	var stored []Row // as written, merges applied
 	err = s.store.WriteEvents(ctx, func(tx Tx) error {
 		merged := map[string]string{}
 		touched = touched[:0]
@@ -309,6 +323,7 @@ func (s *Service) Ingest(ctx context.Context, caller Caller, b *segment.Batch, r
 		if dup, err = tx.InsertEvents(ctx, write); err != nil {
 			return err
 		}
+		stored = write
 		counts = map[string]int64{"received": int64(len(items) + len(res.Rejected))}
 		if n := len(res.Rejected); n > 0 {
 			counts["dropped."+ReasonRejected] = int64(n)
@@ -346,7 +361,34 @@ func (s *Service) Ingest(ctx context.Context, caller Caller, b *segment.Batch, r
 			}
 		}
 	}
+	if s.profile != nil {
+		s.learn(items, stored, dup, bits)
+	}
 	return res, nil
+}
+
+// learn tells the interest profiles about events stored for
+// personalisation (sensitive ones only under the separate grant).
+func (s *Service) learn(items []*item, stored []Row, dup []bool, bits map[string]uint) {
+	p, okP := bits[datamap.PurposePersonalization]
+	sp, okS := bits[datamap.PurposeSensitivePersonalization]
+	for i, it := range items {
+		if dup[i] || !it.row.Personal || it.ev.Type != segment.Track {
+			continue
+		}
+		allowed := okP && stored[i].Purposes&(1<<p) != 0
+		if it.sensitive {
+			allowed = okS && stored[i].Purposes&(1<<sp) != 0
+		}
+		if !allowed {
+			continue
+		}
+		for _, item := range productsOf(it.ev) {
+			if item.Category != "" {
+				s.profile.Observe(stored[i].SubjectID, item.Category, it.ev.Event, it.occurred)
+			}
+		}
+	}
 }
 
 // prepare normalises an event's identifiers and works out what the data map

@@ -24,6 +24,7 @@ import (
 	"github.com/tact-cdp/tact/internal/collect"
 	"github.com/tact-cdp/tact/internal/consent"
 	"github.com/tact-cdp/tact/internal/datamap"
+	"github.com/tact-cdp/tact/internal/interests"
 	"github.com/tact-cdp/tact/internal/measure"
 	"github.com/tact-cdp/tact/internal/rights"
 	"github.com/tact-cdp/tact/internal/store"
@@ -55,6 +56,8 @@ type Server struct {
 	TrustedProxies []netip.Prefix
 	// Catalog is the product catalogue.
 	Catalog *catalog.Service
+	// Interests are the shoppers' interest profiles.
+	Interests *interests.Service
 	// Rights answers data subject requests.
 	Rights *rights.Service
 	// RequestLimits cap filings per email, IP and key (per hour).
@@ -99,6 +102,11 @@ func (s *Server) routes() {
 	s.handle("GET /v1/ledger/consistency", s.getConsistency, limitNone)
 	s.handle("GET /v1/openapi.json", s.getOpenAPI, limitNone)
 	s.handle("PUT /v1/catalog/items/{id}", s.putItem, catalog.MaxBody)
+	s.handle("GET /v1/interests", s.getInterests, limitNone)
+	s.handle("DELETE /v1/interests/{category...}", s.deleteInterest, limitNone)
+	s.handle("POST /v1/interests/pause", s.pauseInterests, 1<<10)
+	s.handle("POST /v1/interests/resume", s.resumeInterests, 1<<10)
+	s.handle("GET /v1/personalize/how-it-works", s.getHowItWorks, limitNone)
 	s.handle("POST /v1/requests", s.postRequest, requestBodyLimit)
 	s.handle("POST /v1/requests/{id}/verify", s.postVerify, 4<<10)
 	s.handle("GET /v1/requests/{id}/verify", s.getVerifyPage, limitNone)

@@ -489,6 +489,8 @@ func (db *DB) ShredSubject(ctx context.Context, subjectID string) error {
 	return db.WriteTx(ctx, func(tx *Tx) error {
 		for _, q := range []string{
 			"DELETE FROM subject_keys WHERE subject_id = ?",
+			"DELETE FROM interests WHERE subject_id = ?",
+			"DELETE FROM interest_pauses WHERE subject_id = ?",
 			"UPDATE receipts SET body = NULL, subject_id = NULL WHERE subject_id = ?",
 			"DELETE FROM identities WHERE subject_id = ?",
 			"DELETE FROM subjects WHERE id = ?",

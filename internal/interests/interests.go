@@ -1,0 +1,192 @@
+// Package interests keeps each shopper's interest profile: a compact,
+// decayed score per catalogue category (half-life 30 days by default) built
+// only from events stored under personalisation while it is granted —
+// never their raw history. The shopper can see it, delete a category, and
+// pause it (DESIGN 5.3); a withdrawal of personalisation, an objection or
+// an erasure deletes it at once.
+package interests
+
+import (
+	"context"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultHalfLife is how long an interest takes to lose half its weight.
+const DefaultHalfLife = 30 * 24 * time.Hour
+
+// Weights of the event kinds an interest is learnt from: a purchase says
+// more than a view.
+var Weights = map[string]float64{
+	"Product Viewed":   1,
+	"Product Clicked":  1,
+	"Product Added":    3,
+	"Cart Viewed":      1,
+	"Checkout Started": 3,
+	"Order Completed":  5,
+	"Product Reviewed": 2,
+}
+
+// Interest is one category of a profile.
+type Interest struct {
+	Category  string    `json:"category"`
+	Score     float64   `json:"score"`     // decayed to UpdatedAt
+	UpdatedAt time.Time `json:"updatedAt"` // of the last signal
+}
+
+// Profile is a shopper's interests and whether they paused them.
+type Profile struct {
+	Paused    bool
+	Interests []Interest // strongest first
+}
+
+// Store is what profiles need from storage.
+type Store interface {
+	// AddInterests adds decayed weights: for each (subject, category) the
+	// stored score decays from its updated_at to at, then w is added.
+	AddInterests(ctx context.Context, adds []Add, halfLife time.Duration) error
+	Interests(ctx context.Context, subjectID string) (Profile, error)
+	DeleteInterest(ctx context.Context, subjectID, category string) error
+	DeleteProfile(ctx context.Context, subjectID string) error
+	SetPaused(ctx context.Context, subjectID string, paused bool, at time.Time) error
+}
+
+// Add is one signal.
+type Add struct {
+	SubjectID string
+	Category  string
+	Weight    float64
+	At        time.Time
+}
+
+// Service learns and serves profiles.
+type Service struct {
+	store    Store
+	HalfLife time.Duration
+
+	mu      sync.Mutex
+	pending map[[2]string]Add // (subject, category) → summed, decayed to At
+}
+
+// New returns the service.
+func New(store Store) *Service {
+	return &Service{store: store, HalfLife: DefaultHalfLife, pending: map[[2]string]Add{}}
+}
+
+// maxPending bounds the signals waiting for a flush.
+const maxPending = 100000
+
+// Decay is the weight left of w after d.
+func Decay(w float64, d, halfLife time.Duration) float64 {
+	if d <= 0 {
+		return w
+	}
+	return w * math.Exp2(-float64(d)/float64(halfLife))
+}
+
+// Observe notes that a shopper's event, stored under personalisation, names
+// a category. It is called after the event is committed and never blocks
+// ingest; Flush writes what was observed.
+func (s *Service) Observe(subjectID, category, event string, at time.Time) {
+	w, ok := Weights[event]
+	category = strings.Trim(strings.TrimSpace(category), "/")
+	if !ok || category == "" || subjectID == "" {
+		return
+	}
+	k := [2]string{subjectID, category}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, had := s.pending[k]
+	if !had && len(s.pending) >= maxPending {
+		return
+	}
+	switch {
+	case !had:
+		p = Add{SubjectID: subjectID, Category: category, Weight: w, At: at}
+	case at.After(p.At):
+		p.Weight = Decay(p.Weight, at.Sub(p.At), s.HalfLife) + w
+		p.At = at
+	default:
+		p.Weight += Decay(w, p.At.Sub(at), s.HalfLife)
+	}
+	s.pending[k] = p
+}
+
+// Forget drops what is waiting for a subject (a withdrawal or an erasure
+// must not be undone by a flush).
+func (s *Service) Forget(subjectIDs ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	drop := map[string]bool{}
+	for _, id := range subjectIDs {
+		drop[id] = true
+	}
+	for k := range s.pending {
+		if drop[k[0]] {
+			delete(s.pending, k)
+		}
+	}
+}
+
+// Flush writes the observed signals.
+func (s *Service) Flush(ctx context.Context) error {
+	s.mu.Lock()
+	adds := make([]Add, 0, len(s.pending))
+	for _, a := range s.pending {
+		adds = append(adds, a)
+	}
+	s.pending = map[[2]string]Add{}
+	s.mu.Unlock()
+	if len(adds) == 0 {
+		return nil
+	}
+	sort.Slice(adds, func(i, j int) bool {
+		if adds[i].SubjectID != adds[j].SubjectID {
+			return adds[i].SubjectID < adds[j].SubjectID
+		}
+		return adds[i].Category < adds[j].Category
+	})
+	return s.store.AddInterests(ctx, adds, s.HalfLife)
+}
+
+// Profile returns a shopper's profile, scores decayed to now, strongest
+// first.
+func (s *Service) Profile(ctx context.Context, subjectID string, now time.Time) (Profile, error) {
+	p, err := s.store.Interests(ctx, subjectID)
+	if err != nil {
+		return p, err
+	}
+	for i := range p.Interests {
+		p.Interests[i].Score = Decay(p.Interests[i].Score, now.Sub(p.Interests[i].UpdatedAt), s.HalfLife)
+	}
+	sort.SliceStable(p.Interests, func(i, j int) bool { return p.Interests[i].Score > p.Interests[j].Score })
+	return p, nil
+}
+
+// Delete removes one category from a profile.
+func (s *Service) Delete(ctx context.Context, subjectID, category string) error {
+	s.mu.Lock()
+	delete(s.pending, [2]string{subjectID, category})
+	s.mu.Unlock()
+	return s.store.DeleteInterest(ctx, subjectID, category)
+}
+
+// DeleteProfile removes a whole profile (withdrawal, objection, erasure).
+func (s *Service) DeleteProfile(ctx context.Context, subjectID string) error {
+	s.Forget(subjectID)
+	return s.store.DeleteProfile(ctx, subjectID)
+}
+
+// Pause stops learning and using the profile until Resume.
+func (s *Service) Pause(ctx context.Context, subjectID string, now time.Time) error {
+	s.Forget(subjectID)
+	return s.store.SetPaused(ctx, subjectID, true, now)
+}
+
+// Resume lifts a pause.
+func (s *Service) Resume(ctx context.Context, subjectID string, now time.Time) error {
+	return s.store.SetPaused(ctx, subjectID, false, now)
+}
