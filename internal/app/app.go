@@ -171,7 +171,7 @@ func New(ctx context.Context, cfg Config, db *store.DB, root vault.RootSecret, m
 	rs := rights.New(rights.Deps{
 		Store: db.Requests(), Data: db, Consent: svc, Collect: events, Ledger: lg, Vault: v, Tokens: tokens,
 		DataMap: func() *datamap.Map { return m }, Journal: rights.OpenJournal(filepath.Join(cfg.DataDir, "erasures.journal")),
-		PublicURL: publicURL(cfg.PublicURL),
+		PublicURL: publicURL(cfg.PublicURL), Interests: profiles,
 	})
 	a := &App{
 		root:   root,

@@ -123,6 +123,9 @@ func TestAccessRequestByEmailEndToEnd(t *testing.T) {
 	forEachStore(t, func(t *testing.T, e *env) {
 		s := newShop(t, e)
 		msgIDs := s.customer("ann-1", "ann@example.com", 3)
+		if err := e.app.Interests.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 
 		filed := s.file(202, map[string]any{"type": "access", "email": "Ann@Example.com", "jurisdiction": "opt_in"})
 		id := filed["requestId"].(string)
@@ -178,9 +181,15 @@ func TestAccessRequestByEmailEndToEnd(t *testing.T) {
 				ReceiptID string   `json:"receiptId"`
 			}
 			EventCount int `json:"eventCount"`
+			Derived    struct {
+				Interests []struct{ Category string }
+			}
 		}
 		if err := json.Unmarshal([]byte(body), &rep); err != nil {
 			t.Fatalf("report JSON: %v\n%s", err, body)
+		}
+		if len(rep.Derived.Interests) != 1 || rep.Derived.Interests[0].Category != "Home décor/Candles" {
+			t.Errorf("derived interests %+v, want the profile learnt from the views", rep.Derived.Interests)
 		}
 		golden(t, "access-report.json", body)
 		if rep.Schema != "tact.access-report/v1" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 
 	"github.com/tact-cdp/tact"
 	"github.com/tact-cdp/tact/internal/audit"
@@ -115,6 +116,15 @@ func (s *Service) buildReport(ctx context.Context, r Request) (*report.Report, r
 	}
 	if o.BrowserOnly {
 		return rep, nil, nil
+	}
+	if s.Interests != nil {
+		prof, err := s.Interests.Profile(ctx, r.SubjectID, s.Now())
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, in := range prof.Interests {
+			rep.Derived.Interests = append(rep.Derived.Interests, report.Interest{Category: in.Category, Score: math.Round(in.Score*1000) / 1000, Source: "events"})
+		}
 	}
 	receipts, err := s.Data.SubjectReceiptIDs(ctx, r.SubjectID)
 	if err != nil {

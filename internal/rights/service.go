@@ -20,6 +20,7 @@ import (
 	"github.com/tact-cdp/tact/internal/collect"
 	"github.com/tact-cdp/tact/internal/consent"
 	"github.com/tact-cdp/tact/internal/datamap"
+	"github.com/tact-cdp/tact/internal/interests"
 	"github.com/tact-cdp/tact/internal/subjecttoken"
 	"github.com/tact-cdp/tact/internal/vault"
 )
@@ -60,6 +61,9 @@ type Deps struct {
 	DataMap   func() *datamap.Map
 	Journal   *Journal
 	PublicURL string
+	// Interests, when set, is where the shopper's interest profile comes
+	// from (derived data in reports).
+	Interests *interests.Service
 }
 
 // Service files, verifies and answers data subject requests.
