@@ -112,3 +112,48 @@ func TestHowItWorks(t *testing.T) {
 func anonPseudonym(e *env, anon string) vault.Pseudonym {
 	return e.app.Vault.Pseudonym(vault.UseIdentity, vault.KindAnonymousID, anon)
 }
+
+// The landing choice is personal only with consent and enough signal.
+func TestLandingChoice(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		landing := func(q string, opt reqOpt) map[string]any {
+			t.Helper()
+			code, out, _ := e.do("GET", "/v1/personalize/landing"+q, nil, opt)
+			if code != 200 {
+				t.Fatalf("landing %s: %d %v", q, code, out)
+			}
+			return out
+		}
+		// Unknown shopper: the shop's default, never an error.
+		if out := landing("?userId=nobody", bearer(e.server)); out["section"] != nil || out["personalized"] != false {
+			t.Errorf("unknown shopper: %v", out)
+		}
+		e.grant("max-1", map[string]any{"personalization": true})
+		view := func(cat string) map[string]any {
+			return productViewed(map[string]any{"userId": "max-1"}, map[string]any{"properties": map[string]any{"product_id": "p", "category": cat}})
+		}
+		e.batch(e.server, []map[string]any{view("Menswear/Shirts")})
+		e.app.Interests.Flush(ctx)
+		if out := landing("?userId=max-1", bearer(e.server)); out["section"] != nil {
+			t.Errorf("one view is not enough signal: %v", out)
+		}
+		e.batch(e.server, []map[string]any{view("Menswear/Shoes"), view("Menswear/Shirts"), view("Home/Lamps")})
+		e.app.Interests.Flush(ctx)
+		out := landing("?userId=max-1&locale=en", bearer(e.server))
+		reason, _ := out["reason"].(map[string]any)
+		if out["section"] != "Menswear" || out["personalized"] != true || reason["code"] != "interest" || out["confidence"].(float64) < 0.7 {
+			t.Errorf("landing: %v", out)
+		}
+		e.grant("max-1", map[string]any{"personalization": false})
+		if out := landing("?userId=max-1", bearer(e.server)); out["section"] != nil || out["personalized"] != false {
+			t.Errorf("after the withdrawal: %v", out)
+		}
+		if code, _, _ := e.do("GET", "/v1/personalize/landing?userId=max-1&anonymousId=a", nil, bearer(e.server)); code != 400 {
+			t.Errorf("two identifiers: %d", code)
+		}
+		if code, _, _ := e.do("GET", "/v1/personalize/landing?userId=max-1", nil, bearer(e.admin)); code != 403 {
+			t.Errorf("an admin token: %d", code)
+		}
+	})
+}

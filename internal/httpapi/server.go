@@ -107,6 +107,7 @@ func (s *Server) routes() {
 	s.handle("POST /v1/interests/pause", s.pauseInterests, 1<<10)
 	s.handle("POST /v1/interests/resume", s.resumeInterests, 1<<10)
 	s.handle("GET /v1/personalize/how-it-works", s.getHowItWorks, limitNone)
+	s.handle("GET /v1/personalize/landing", s.getLanding, limitNone)
 	s.handle("POST /v1/requests", s.postRequest, requestBodyLimit)
 	s.handle("POST /v1/requests/{id}/verify", s.postVerify, 4<<10)
 	s.handle("GET /v1/requests/{id}/verify", s.getVerifyPage, limitNone)

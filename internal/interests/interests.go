@@ -190,3 +190,44 @@ func (s *Service) Pause(ctx context.Context, subjectID string, now time.Time) er
 func (s *Service) Resume(ctx context.Context, subjectID string, now time.Time) error {
 	return s.store.SetPaused(ctx, subjectID, false, now)
 }
+
+// Landing is the section (top-level category) to open the shop on.
+type Landing struct {
+	Section    string  // "" when the shop's default applies
+	Confidence float64 // the section's share of the profile's weight
+}
+
+// Landing thresholds: enough signal, and a clear favourite.
+const (
+	minLandingWeight     = 3.0
+	minLandingConfidence = 0.4
+)
+
+// ChooseLanding picks the section a profile points at, or none when the
+// signal is too weak or too spread out. skip reports categories that must
+// not be used (sensitive ones without the separate grant).
+func ChooseLanding(p Profile, skip func(category string) bool) Landing {
+	if p.Paused {
+		return Landing{}
+	}
+	sections := map[string]float64{}
+	total := 0.0
+	for _, in := range p.Interests {
+		if skip != nil && skip(in.Category) {
+			continue
+		}
+		sec, _, _ := strings.Cut(in.Category, "/")
+		sections[sec] += in.Score
+		total += in.Score
+	}
+	best, bestScore := "", 0.0
+	for sec, sc := range sections {
+		if sc > bestScore || (sc == bestScore && sec < best) {
+			best, bestScore = sec, sc
+		}
+	}
+	if total < minLandingWeight || bestScore/total < minLandingConfidence {
+		return Landing{}
+	}
+	return Landing{Section: best, Confidence: math.Round(bestScore/total*100) / 100}
+}
