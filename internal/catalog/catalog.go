@@ -108,17 +108,23 @@ type Service struct {
 	dataMap func() *datamap.Map
 
 	mu        sync.RWMutex
-	sensitive map[string]bool // ids flagged sensitive on the item
-	seen      map[string]Item // seen in events, not yet written
+	sensitive map[string]bool     // ids flagged sensitive on the item
+	seen      map[string]Item     // seen in events, not yet written
+	known     map[string]struct{} // ids known to be stored (bounded)
 	Now       func() time.Time
 }
 
-// maxSeen bounds the items waiting to be written from events.
-const maxSeen = 10000
+// maxSeen bounds the items waiting to be written from events; maxKnown the
+// ids remembered as stored (so that a busy shop does not rewrite its
+// catalogue every flush).
+const (
+	maxSeen  = 10000
+	maxKnown = 500000
+)
 
 // New returns the catalogue; Load reads the sensitive flags.
 func New(store Store, dataMap func() *datamap.Map) *Service {
-	return &Service{store: store, dataMap: dataMap, sensitive: map[string]bool{}, seen: map[string]Item{}, Now: time.Now}
+	return &Service{store: store, dataMap: dataMap, sensitive: map[string]bool{}, seen: map[string]Item{}, known: map[string]struct{}{}, Now: time.Now}
 }
 
 // Load reads which items are flagged sensitive (at start, and periodically
@@ -150,6 +156,7 @@ func (s *Service) Put(ctx context.Context, source string, items ...Item) error {
 	if err := s.store.PutItems(ctx, items, true); err != nil {
 		return err
 	}
+	s.remember(items)
 	s.mu.Lock()
 	for _, it := range items {
 		if it.Sensitive {
@@ -170,6 +177,9 @@ func (s *Service) Seen(items ...Item) {
 	defer s.mu.Unlock()
 	for _, it := range items {
 		if _, ok := s.seen[it.ID]; ok || len(s.seen) >= maxSeen {
+			continue
+		}
+		if _, ok := s.known[it.ID]; ok {
 			continue
 		}
 		if it.Validate() != nil {
@@ -195,7 +205,22 @@ func (s *Service) Flush(ctx context.Context) error {
 	}
 	s.seen = map[string]Item{}
 	s.mu.Unlock()
-	return s.store.PutItems(ctx, items, false)
+	if err := s.store.PutItems(ctx, items, false); err != nil {
+		return err
+	}
+	s.remember(items)
+	return nil
+}
+
+func (s *Service) remember(items []Item) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.known)+len(items) > maxKnown {
+		s.known = map[string]struct{}{} // start over rather than grow
+	}
+	for _, it := range items {
+		s.known[it.ID] = struct{}{}
+	}
 }
 
 // Sensitive reports whether an item is sensitive: flagged itself, or in a

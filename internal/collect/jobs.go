@@ -22,13 +22,17 @@ func (s *Service) Suppress(ctx context.Context, ids []LinkValue, erasedAt, until
 		}
 		ps = append(ps, s.vault.Pseudonym(vault.UseSuppression, id.Kind, v))
 	}
-	return s.store.Suppress(ctx, ps, erasedAt, until)
+	return s.SuppressIdentities(ctx, ps, erasedAt, until)
 }
 
 // SuppressIdentities is Suppress for identifiers tact knows only by their
 // identity pseudonym: the erased shopper's other linked ids.
 func (s *Service) SuppressIdentities(ctx context.Context, ps []vault.Pseudonym, erasedAt, until time.Time) error {
-	return s.store.Suppress(ctx, ps, erasedAt, until)
+	if err := s.store.Suppress(ctx, ps, erasedAt, until); err != nil {
+		return err
+	}
+	s.suppression.add(ps, erasedAt, until)
+	return nil
 }
 
 // LinkValue is an identifier as sent (not yet normalised).

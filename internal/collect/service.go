@@ -97,7 +97,10 @@ type Service struct {
 	bitsMu     sync.Mutex
 	catalog    Catalog
 	profile    Profile
-	Now        func() time.Time
+	// suppression holds the running suppressions (erased shoppers' ids) in
+	// memory: they are few, and ingest asks about every identifier.
+	suppression suppressionCache
+	Now         func() time.Time
 }
 
 // Profile learns shoppers' interests from events stored for
@@ -175,6 +178,8 @@ func NewService(st Store, cs *consent.Service, v *vault.Vault, dm func() *datama
 // RemoteChanged drops cached state of subjects another node changed; nil
 // drops everything (notices may have been missed).
 func (s *Service) RemoteChanged(subjectIDs []string) {
+	// Another node's change may be an erasure with new suppressions.
+	s.suppression.stale()
 	if subjectIDs == nil {
 		s.cache.invalidateAll()
 		return
@@ -611,7 +616,7 @@ func (s *Service) resolve(ctx context.Context, caller Caller, items []*item, req
 		}
 	}
 
-	suppressed, err := s.store.Suppressed(ctx, supp, now)
+	suppressed, err := s.suppression.lookup(ctx, s.store, supp, now)
 	if err != nil {
 		return err
 	}

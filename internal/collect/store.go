@@ -37,9 +37,9 @@ type Store interface {
 	// Shoppers returns, for the identity pseudonyms that are known, their
 	// subject and its newest data key.
 	Shoppers(ctx context.Context, ps []vault.Pseudonym) (map[vault.Pseudonym]Shopper, error)
-	// Suppressed returns the erasure time of each suppression pseudonym
-	// among ps whose suppression still runs at now.
-	Suppressed(ctx context.Context, ps []vault.Pseudonym, now time.Time) (map[vault.Pseudonym]time.Time, error)
+	// Suppressions returns every suppression still running at now: the
+	// pseudonym's erasure time and end.
+	Suppressions(ctx context.Context, now time.Time) (map[vault.Pseudonym][2]time.Time, error)
 	// PurposeBits returns the stable bit of each purpose, assigning bits
 	// to purposes that have none yet.
 	PurposeBits(ctx context.Context, purposes []string) (map[string]uint, error)

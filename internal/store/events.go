@@ -88,39 +88,6 @@ func (s *EventStore) Shoppers(ctx context.Context, ps []vault.Pseudonym) (map[va
 	return out, nil
 }
 
-// Suppressed implements collect.Store.
-func (s *EventStore) Suppressed(ctx context.Context, ps []vault.Pseudonym, now time.Time) (map[vault.Pseudonym]time.Time, error) {
-	out := map[vault.Pseudonym]time.Time{}
-	for start := 0; start < len(ps); start += maxInList {
-		chunk := ps[start:min(start+maxInList, len(ps))]
-		args := make([]any, 0, len(chunk)+1)
-		args = append(args, micros(now))
-		for i := range chunk {
-			args = append(args, chunk[i][:])
-		}
-		rows, err := s.db.readQuery(ctx,
-			"SELECT pseudonym, erased_at FROM suppression WHERE until > ? AND pseudonym IN "+inList(len(chunk)), args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var p []byte
-			var at int64
-			if err := rows.Scan(&p, &at); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			var ps vault.Pseudonym
-			copy(ps[:], p)
-			out[ps] = fromMicros(at)
-		}
-		if err := rows.Close(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
 // Suppress records that the shoppers behind the suppression pseudonyms were
 // erased at erasedAt, until until.
 func (s *EventStore) Suppress(ctx context.Context, ps []vault.Pseudonym, erasedAt, until time.Time) error {
@@ -322,4 +289,25 @@ func (db *DB) readQuery(ctx context.Context, query string, args ...any) (*sql.Ro
 		db.dynCount.Add(1)
 	}
 	return s.QueryContext(ctx, args...)
+}
+
+// Suppressions implements collect.Store.
+func (s *EventStore) Suppressions(ctx context.Context, now time.Time) (map[vault.Pseudonym][2]time.Time, error) {
+	rows, err := s.db.read.QueryContext(ctx, s.db.q("SELECT pseudonym, erased_at, until FROM suppression WHERE until > ?"), micros(now))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[vault.Pseudonym][2]time.Time{}
+	for rows.Next() {
+		var p []byte
+		var at, until int64
+		if err := rows.Scan(&p, &at, &until); err != nil {
+			return nil, err
+		}
+		var ps vault.Pseudonym
+		copy(ps[:], p)
+		out[ps] = [2]time.Time{fromMicros(at), fromMicros(until)}
+	}
+	return out, rows.Err()
 }

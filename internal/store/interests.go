@@ -2,8 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
+	"strings"
 	"time"
 
 	"github.com/tact-cdp/tact/internal/interests"
@@ -18,50 +17,99 @@ func (db *DB) Interests() *InterestStore { return &InterestStore{db: db} }
 var _ interests.Store = (*InterestStore)(nil)
 
 // AddInterests implements interests.Store. Subjects that paused their
-// profile, or no longer exist (erased), learn nothing.
+// profile, or no longer exist (erased), learn nothing. The current scores
+// are read on the reader pool and each chunk is written with one statement,
+// so the writer (shared with ingest) is held only for that.
 func (s *InterestStore) AddInterests(ctx context.Context, adds []interests.Add, halfLife time.Duration) error {
-	return s.db.WriteTx(ctx, func(tx *Tx) error {
-		skip := map[string]bool{}
-		for _, a := range adds {
-			if _, seen := skip[a.SubjectID]; seen {
-				continue
-			}
-			var n int
-			err := tx.queryRow(ctx, "SELECT (SELECT COUNT(*) FROM interest_pauses WHERE subject_id = ?) + (1 - (SELECT COUNT(*) FROM subjects WHERE id = ?))", a.SubjectID, a.SubjectID).Scan(&n)
-			if err != nil {
-				return err
-			}
-			skip[a.SubjectID] = n > 0
+	for start := 0; start < len(adds); start += maxInList {
+		if err := s.addChunk(ctx, adds[start:min(start+maxInList, len(adds))], halfLife); err != nil {
+			return err
 		}
-		for _, a := range adds {
-			if skip[a.SubjectID] {
-				continue
-			}
-			var score float64
-			var updated int64
-			err := tx.queryRow(ctx, "SELECT score, updated_at FROM interests WHERE subject_id = ? AND category = ?", a.SubjectID, a.Category).Scan(&score, &updated)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-				score, updated = a.Weight, micros(a.At)
-			case err != nil:
-				return err
-			default:
-				last := fromMicros(updated)
-				if a.At.After(last) {
-					score = interests.Decay(score, a.At.Sub(last), halfLife) + a.Weight
-					updated = micros(a.At)
-				} else {
-					score += interests.Decay(a.Weight, last.Sub(a.At), halfLife)
-				}
-			}
-			if err := tx.exec(ctx, "INSERT INTO interests (subject_id, category, score, updated_at) VALUES (?, ?, ?, ?) "+
-				"ON CONFLICT (subject_id, category) DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at",
-				a.SubjectID, a.Category, score, updated); err != nil {
-				return err
+	}
+	return nil
+}
+
+func (s *InterestStore) addChunk(ctx context.Context, adds []interests.Add, halfLife time.Duration) error {
+	subjects := map[string]bool{}
+	var ids []any
+	for _, a := range adds {
+		if !subjects[a.SubjectID] {
+			subjects[a.SubjectID] = true
+			ids = append(ids, a.SubjectID)
+		}
+	}
+	live := map[string]bool{}
+	if err := s.column(ctx, "SELECT id FROM subjects WHERE id IN "+inList(len(ids)), ids, func(id string) { live[id] = true }); err != nil {
+		return err
+	}
+	if err := s.column(ctx, "SELECT subject_id FROM interest_pauses WHERE subject_id IN "+inList(len(ids)), ids, func(id string) { delete(live, id) }); err != nil {
+		return err
+	}
+	type key struct{ subject, category string }
+	type cur struct {
+		score float64
+		at    time.Time
+	}
+	have := map[key]cur{}
+	rows, err := s.db.read.QueryContext(ctx, s.db.q("SELECT subject_id, category, score, updated_at FROM interests WHERE subject_id IN "+inList(len(ids))), ids...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var k key
+		var c cur
+		var at int64
+		if err := rows.Scan(&k.subject, &k.category, &c.score, &at); err != nil {
+			rows.Close()
+			return err
+		}
+		c.at = fromMicros(at)
+		have[k] = c
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var args []any
+	for _, a := range adds {
+		if !live[a.SubjectID] {
+			continue
+		}
+		score, at := a.Weight, a.At
+		if c, ok := have[key{a.SubjectID, a.Category}]; ok {
+			if a.At.After(c.at) {
+				score = interests.Decay(c.score, a.At.Sub(c.at), halfLife) + a.Weight
+			} else {
+				score, at = c.score+interests.Decay(a.Weight, c.at.Sub(a.At), halfLife), c.at
 			}
 		}
+		args = append(args, a.SubjectID, a.Category, score, micros(at))
+	}
+	if len(args) == 0 {
 		return nil
-	})
+	}
+	q := "INSERT INTO interests (subject_id, category, score, updated_at) VALUES " + rows4(len(args)/4) +
+		" ON CONFLICT (subject_id, category) DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at"
+	return s.db.WriteTx(ctx, func(tx *Tx) error { return tx.exec(ctx, q, args...) })
+}
+
+func rows4(n int) string { return strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", n), ", ") }
+
+// column runs a one-column query on the reader pool.
+func (s *InterestStore) column(ctx context.Context, q string, args []any, fn func(string)) error {
+	rows, err := s.db.read.QueryContext(ctx, s.db.q(q), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return err
+		}
+		fn(v)
+	}
+	return rows.Err()
 }
 
 // Interests implements interests.Store.
