@@ -46,6 +46,7 @@ func commands() []command {
 		{"requests", "requests list|show|extend|deny: data subject requests and their deadlines", runRequests},
 		{"outbox", "outbox list|show: mail kept locally (when no --smtp is given)", runOutbox},
 		{"audit", "audit verify: check the hash chain of the access audit log", runAudit},
+		{"eval", "eval recs --orders FILE --cutoff DATE: offline evaluation of recommendations against baselines", runEval},
 		{"bench", "bench consent|ingest|purge|ledger: whole-system benchmarks", runBench},
 	}
 }
