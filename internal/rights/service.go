@@ -484,29 +484,22 @@ func (s *Service) Verify(ctx context.Context, id, code, link string) (Request, s
 // Authorize returns the request a request token opens. A wrong token, a
 // token of another request and an unknown id all look the same (404).
 func (s *Service) Authorize(ctx context.Context, id, token string) (Request, error) {
-	nf := tact.Errorf(tact.ENOTFOUND, "request not found")
-	if !ValidID(id) || token == "" {
-		return Request{}, nf
-	}
-	r, err := s.Store.Request(ctx, id)
-	if err != nil {
-		if tact.ErrorCode(err) == tact.ENOTFOUND {
-			return Request{}, nf
-		}
-		return Request{}, err
-	}
-	h := sha256.Sum256([]byte(token))
-	if len(r.TokenHash) != len(h) || subtle.ConstantTimeCompare(h[:], r.TokenHash) != 1 {
-		return Request{}, nf
-	}
-	return r, nil
+	return s.opened(ctx, id, token, "request not found", func(r Request) ([]byte, bool) { return r.TokenHash, true })
 }
 
 // AuthorizeLink returns the request a report link opens, while the report
 // is available.
 func (s *Service) AuthorizeLink(ctx context.Context, id, link string) (Request, error) {
-	nf := tact.Errorf(tact.ENOTFOUND, "this link is not valid (it may have expired)")
-	if !ValidID(id) || link == "" {
+	return s.opened(ctx, id, link, "this link is not valid (it may have expired)", func(r Request) ([]byte, bool) {
+		return r.LinkHash, s.Now().Before(r.ReportUntil)
+	})
+}
+
+// opened returns the request whose stored hash (from hashOf) matches
+// secret, compared in constant time; every failure is the same 404.
+func (s *Service) opened(ctx context.Context, id, secret, notFound string, hashOf func(Request) ([]byte, bool)) (Request, error) {
+	nf := tact.Errorf(tact.ENOTFOUND, "%s", notFound)
+	if !ValidID(id) || secret == "" {
 		return Request{}, nf
 	}
 	r, err := s.Store.Request(ctx, id)
@@ -516,8 +509,9 @@ func (s *Service) AuthorizeLink(ctx context.Context, id, link string) (Request, 
 		}
 		return Request{}, err
 	}
-	h := sha256.Sum256([]byte(link))
-	if len(r.LinkHash) != len(h) || subtle.ConstantTimeCompare(h[:], r.LinkHash) != 1 || !s.Now().Before(r.ReportUntil) {
+	want, valid := hashOf(r)
+	h := sha256.Sum256([]byte(secret))
+	if len(want) != len(h) || subtle.ConstantTimeCompare(h[:], want) != 1 || !valid {
 		return Request{}, nf
 	}
 	return r, nil

@@ -294,18 +294,10 @@ func (s *Service) eraseStep(ctx context.Context, r *Request, now time.Time) erro
 		r.Outcome, r.Step = o.raw(), erasePurge
 		return s.save(ctx, *r, "data keys shredded", "")
 	case erasePurge:
-		for {
-			n, done, err := s.Data.PurgeSubject(ctx, r.SubjectID, purgeChunk)
-			if err != nil {
-				return err
-			}
-			o.EventsPurged += n
-			if done {
-				break
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+		n, err := s.purge(ctx, r.SubjectID)
+		o.EventsPurged += n
+		if err != nil {
+			return err
 		}
 		o.PurgedAt = s.Now().UTC()
 		r.Outcome, r.Step = o.raw(), eraseSuppress
@@ -338,20 +330,31 @@ func (s *Service) eraseStep(ctx context.Context, r *Request, now time.Time) erro
 	default:
 		// Events an ingest batch attributed before the shredding may have
 		// committed since (sealed under a destroyed key): purge again.
-		for {
-			n, done, err := s.Data.PurgeSubject(ctx, r.SubjectID, purgeChunk)
-			if err != nil {
-				return err
-			}
-			o.EventsPurged += n
-			if done {
-				break
-			}
+		n, err := s.purge(ctx, r.SubjectID)
+		o.EventsPurged += n
+		if err != nil {
+			return err
 		}
 		if err := s.Data.Compact(ctx); err != nil {
 			return err
 		}
 		return s.done(ctx, r, o, now, "erased")
+	}
+}
+
+// purge deletes what a shredded subject left behind, chunk by chunk, and
+// reports how many events went.
+func (s *Service) purge(ctx context.Context, subjectID string) (int64, error) {
+	var total int64
+	for {
+		n, done, err := s.Data.PurgeSubject(ctx, subjectID, purgeChunk)
+		total += n
+		if err != nil || done {
+			return total, err
+		}
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
 	}
 }
 
@@ -387,14 +390,8 @@ func (s *Service) Replay(ctx context.Context) (int, error) {
 			if err := s.Data.ShredSubject(ctx, e.SubjectID); err != nil {
 				return replayed, err
 			}
-			for {
-				_, done, err := s.Data.PurgeSubject(ctx, e.SubjectID, purgeChunk)
-				if err != nil {
-					return replayed, err
-				}
-				if done {
-					break
-				}
+			if _, err := s.purge(ctx, e.SubjectID); err != nil {
+				return replayed, err
 			}
 			replayed++
 		}
