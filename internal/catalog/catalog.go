@@ -112,6 +112,11 @@ type Service struct {
 	seen      map[string]Item     // seen in events, not yet written
 	known     map[string]struct{} // ids known to be stored (bounded)
 	Now       func() time.Time
+	// OnWrite, when set before use, is told of the items written: the
+	// shop's (fromShop, which replace what was there) and those first seen
+	// in events (which never replace the shop's). Recommendations keep
+	// their catalogue view with it.
+	OnWrite func(items []Item, fromShop bool)
 }
 
 // maxSeen bounds the items waiting to be written from events; maxKnown the
@@ -157,6 +162,9 @@ func (s *Service) Put(ctx context.Context, source string, items ...Item) error {
 		return err
 	}
 	s.remember(items)
+	if s.OnWrite != nil {
+		s.OnWrite(items, true)
+	}
 	s.mu.Lock()
 	for _, it := range items {
 		if it.Sensitive {
@@ -209,6 +217,9 @@ func (s *Service) Flush(ctx context.Context) error {
 		return err
 	}
 	s.remember(items)
+	if s.OnWrite != nil {
+		s.OnWrite(items, false)
+	}
 	return nil
 }
 

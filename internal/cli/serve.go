@@ -109,7 +109,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		SecureCookies: !strings.HasPrefix(*publicURL, "http://") || isLocal(*publicURL),
 		TokenTTL:      *tokenTTL, GPCUpdated: gpcUpdated, Ready: ready.Load, PublicURL: *publicURL,
 		RateLimitPerIP: *rateIP, RateLimitPerKey: *rateKey, TrustedProxies: trusted,
-		Rights: a.Rights, Catalog: a.Catalog, Interests: a.Interests, RequestLimits: httpapi.RequestLimits{PerEmail: *reqEmail, PerIP: *reqIP, PerKey: *reqKey},
+		Rights: a.Rights, Catalog: a.Catalog, Interests: a.Interests, Personalize: a.Personalize, RequestLimits: httpapi.RequestLimits{PerEmail: *reqEmail, PerIP: *reqIP, PerKey: *reqKey},
 	}
 	srv := &http.Server{
 		Handler:           api.Handler(),

@@ -117,9 +117,10 @@ func (j *Stripper) Pass(ctx context.Context) (stripped, deleted int64, err error
 			if err != nil {
 				return stripped, deleted, err
 			}
-			if b, ok := bits[datamap.PurposePersonalization]; ok && keep&(1<<b) == 0 && j.s.profile != nil {
-				// A withdrawal or an objection ends the interest profile.
-				if err := j.s.profile.DeleteProfile(ctx, c.Subject.ID); err != nil {
+			if b, ok := bits[datamap.PurposePersonalization]; ok && keep&(1<<b) == 0 && j.s.learner != nil {
+				// A withdrawal or an objection ends the interest profile
+				// and the shopper's part in recommendations.
+				if err := j.s.learner.Forget(ctx, c.Subject.ID); err != nil {
 					return stripped, deleted, err
 				}
 			}

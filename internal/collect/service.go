@@ -96,20 +96,31 @@ type Service struct {
 	bits       atomic.Pointer[map[string]uint]
 	bitsMu     sync.Mutex
 	catalog    Catalog
-	profile    Profile
+	learner    Learner
 	// suppression holds the running suppressions (erased shoppers' ids) in
 	// memory: they are few, and ingest asks about every identifier.
 	suppression suppressionCache
 	Now         func() time.Time
 }
 
-// Profile learns shoppers' interests from events stored for
-// personalisation.
-type Profile interface {
-	Observe(subjectID, category, event string, at time.Time)
-	// DeleteProfile removes a profile whose shopper no longer grants
+// Learner learns from the events stored for personalisation: interest
+// profiles and recommendations.
+type Learner interface {
+	// Learn is told of each event stored under personalization (one about
+	// a sensitive item only under sensitive_personalization), after it is
+	// committed. It must not block.
+	Learn(subjectID string, sig Signal)
+	// Forget drops what was learnt of a shopper who no longer grants
 	// personalisation (the strip job calls it).
-	DeleteProfile(ctx context.Context, subjectID string) error
+	Forget(ctx context.Context, subjectID string) error
+}
+
+// Signal is what a learner is told of one stored event.
+type Signal struct {
+	Event     string         // the track event's name ("Product Viewed")
+	Items     []catalog.Item // the items it names, ids unchanged
+	Sensitive bool           // about a sensitive item or category
+	At        time.Time      // occurredAt
 }
 
 // Catalog is what collection tells the product catalogue and asks it: the
@@ -139,9 +150,8 @@ type Options struct {
 	// Catalog, when set, learns the items events name and says which are
 	// sensitive.
 	Catalog Catalog
-	// Profile, when set, learns interests from events stored for
-	// personalisation.
-	Profile Profile
+	// Learner, when set, is told of events stored for personalisation.
+	Learner Learner
 }
 
 // NewService returns a collection service.
@@ -156,7 +166,7 @@ func NewService(st Store, cs *consent.Service, v *vault.Vault, dm func() *datama
 		opts.CacheTTL = 30 * time.Second
 	}
 	s := &Service{
-		store: st, consent: cs, vault: v, dataMap: dm, userHash: uh, meter: opts.Meter, catalog: opts.Catalog, profile: opts.Profile,
+		store: st, consent: cs, vault: v, dataMap: dm, userHash: uh, meter: opts.Meter, catalog: opts.Catalog, learner: opts.Learner,
 		dedupKey: v.DeriveKey("collect/dedup", 32), signals: opts.Signals,
 		inflight: make(chan struct{}, opts.MaxInFlight), keys: keyCache{m: map[vault.KeyID]cachedKey{}},
 		cache: newShopperCache(opts.CacheTTL, 1<<18),
@@ -366,13 +376,13 @@ func (s *Service) Ingest(ctx context.Context, caller Caller, b *segment.Batch, r
 			}
 		}
 	}
-	if s.profile != nil {
+	if s.learner != nil {
 		s.learn(items, stored, dup, bits)
 	}
 	return res, nil
 }
 
-// learn tells the interest profiles about events stored for
+// learn tells the learner about events stored for
 // personalisation (sensitive ones only under the separate grant).
 func (s *Service) learn(items []*item, stored []Row, dup []bool, bits map[string]uint) {
 	p, okP := bits[datamap.PurposePersonalization]
@@ -388,10 +398,8 @@ func (s *Service) learn(items []*item, stored []Row, dup []bool, bits map[string
 		if !allowed {
 			continue
 		}
-		for _, item := range productsOf(it.ev) {
-			if item.Category != "" {
-				s.profile.Observe(stored[i].SubjectID, item.Category, it.ev.Event, it.occurred)
-			}
+		if items := productsOf(it.ev); len(items) > 0 {
+			s.learner.Learn(stored[i].SubjectID, Signal{Event: it.ev.Event, Items: items, Sensitive: it.sensitive, At: it.occurred})
 		}
 	}
 }

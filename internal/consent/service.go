@@ -67,7 +67,7 @@ type Service struct {
 	userHash UserHashChecker
 	policy   atomic.Pointer[Policy]
 	notices  sync.Map // version -> NoticeRecord
-	onChange atomic.Pointer[func(subjectIDs []string)]
+	onChange atomic.Pointer[[]func(subjectIDs []string)]
 	Now      func() time.Time
 }
 
@@ -80,16 +80,35 @@ func NewService(store Store, v *vault.Vault, tokens *subjecttoken.Issuer, uh Use
 
 // OnChange registers fn to be told, after every decision and before it is
 // answered, which subjects it may have changed (their state, identities or
-// existence). Caches of consent state hang on it.
-func (s *Service) OnChange(fn func(subjectIDs []string)) { s.onChange.Store(&fn) }
+// existence). Caches of consent state and what is derived from consent
+// (recommendations) hang on it; listeners are called in the order they
+// registered.
+func (s *Service) OnChange(fn func(subjectIDs []string)) {
+	for {
+		old := s.onChange.Load()
+		var fns []func([]string)
+		if old != nil {
+			fns = append(fns, *old...)
+		}
+		fns = append(fns, fn)
+		if s.onChange.CompareAndSwap(old, &fns) {
+			return
+		}
+	}
+}
+
+// changed tells every listener.
+func (s *Service) changed(subjectIDs []string) {
+	if fns := s.onChange.Load(); fns != nil {
+		for _, fn := range *fns {
+			fn(subjectIDs)
+		}
+	}
+}
 
 // Changed tells the OnChange listener that subjects changed outside a
 // decision (links made by identify calls, erasure).
-func (s *Service) Changed(subjectIDs ...string) {
-	if fn := s.onChange.Load(); fn != nil {
-		(*fn)(subjectIDs)
-	}
-}
+func (s *Service) Changed(subjectIDs ...string) { s.changed(subjectIDs) }
 
 // Policy is the policy in force.
 func (s *Service) Policy() *Policy { return s.policy.Load() }
@@ -241,14 +260,14 @@ func (s *Service) Record(ctx context.Context, caller Caller, req Request) (*Resu
 	// Whatever the outcome, caches of these subjects' state must be
 	// dropped before the decision is answered (a withdrawal takes effect at
 	// once).
-	if fn := s.onChange.Load(); fn != nil {
+	if s.onChange.Load() != nil {
 		changed := []string{res.SubjectID}
 		for _, id := range []*identifier{anon, user, email} {
 			if id != nil && id.existing != nil {
 				changed = append(changed, id.existing.SubjectID)
 			}
 		}
-		(*fn)(changed)
+		s.changed(changed)
 	}
 	if err != nil {
 		return nil, err

@@ -46,7 +46,8 @@ func (s *Server) getInterests(w http.ResponseWriter, r *http.Request) error {
 		for _, in := range prof.Interests {
 			list = append(list, map[string]any{"category": in.Category, "score": math.Round(in.Score*1000) / 1000, "updatedAt": in.UpdatedAt.Format(time.RFC3339)})
 		}
-		out = map[string]any{"personalized": !prof.Paused, "paused": prof.Paused, "interests": list}
+		removed := append([]string{}, prof.Muted...)
+		out = map[string]any{"personalized": !prof.Paused, "paused": prof.Paused, "interests": list, "removed": removed}
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, out)
@@ -65,7 +66,7 @@ func (s *Server) deleteInterest(w http.ResponseWriter, r *http.Request) error {
 		return tact.Errorf(tact.EINVALID, "name the category to delete: DELETE /v1/interests/{category}")
 	}
 	if found {
-		if err := s.Interests.Delete(r.Context(), subj.ID, category); err != nil {
+		if err := s.Personalize.DeleteInterest(r.Context(), subj.ID, category); err != nil {
 			return err
 		}
 	}
@@ -90,9 +91,9 @@ func (s *Server) setPaused(w http.ResponseWriter, r *http.Request, paused bool) 
 	}
 	if found {
 		if paused {
-			err = s.Interests.Pause(r.Context(), subj.ID, time.Now())
+			err = s.Personalize.Pause(r.Context(), subj.ID)
 		} else {
-			err = s.Interests.Resume(r.Context(), subj.ID, time.Now())
+			err = s.Personalize.Resume(r.Context(), subj.ID)
 		}
 		if err != nil {
 			return err

@@ -26,6 +26,7 @@ import (
 	"github.com/tact-cdp/tact/internal/datamap"
 	"github.com/tact-cdp/tact/internal/interests"
 	"github.com/tact-cdp/tact/internal/measure"
+	"github.com/tact-cdp/tact/internal/personalize"
 	"github.com/tact-cdp/tact/internal/rights"
 	"github.com/tact-cdp/tact/internal/store"
 )
@@ -58,6 +59,9 @@ type Server struct {
 	Catalog *catalog.Service
 	// Interests are the shoppers' interest profiles.
 	Interests *interests.Service
+	// Personalize answers recommendations and keeps them in step with the
+	// shoppers' choices.
+	Personalize *personalize.Service
 	// Rights answers data subject requests.
 	Rights *rights.Service
 	// RequestLimits cap filings per email, IP and key (per hour).
@@ -108,6 +112,7 @@ func (s *Server) routes() {
 	s.handle("POST /v1/interests/resume", s.resumeInterests, 1<<10)
 	s.handle("GET /v1/personalize/how-it-works", s.getHowItWorks, limitNone)
 	s.handle("GET /v1/personalize/landing", s.getLanding, limitNone)
+	s.handle("GET /v1/recommendations", s.getRecommendations, limitNone)
 	s.handle("POST /v1/requests", s.postRequest, requestBodyLimit)
 	s.handle("POST /v1/requests/{id}/verify", s.postVerify, 4<<10)
 	s.handle("GET /v1/requests/{id}/verify", s.getVerifyPage, limitNone)

@@ -41,6 +41,19 @@ type Interest struct {
 type Profile struct {
 	Paused    bool
 	Interests []Interest // strongest first
+	// Muted are the categories the shopper deleted: not learnt again,
+	// and recommendations use no signal in them (nor under them).
+	Muted []string
+}
+
+// Muted reports whether category is one of mutes or lies under one.
+func Muted(category string, mutes []string) bool {
+	for _, m := range mutes {
+		if category == m || strings.HasPrefix(category, m+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // Store is what profiles need from storage.
@@ -49,7 +62,7 @@ type Store interface {
 	// stored score decays from its updated_at to at, then w is added.
 	AddInterests(ctx context.Context, adds []Add, halfLife time.Duration) error
 	Interests(ctx context.Context, subjectID string) (Profile, error)
-	DeleteInterest(ctx context.Context, subjectID, category string) error
+	DeleteInterest(ctx context.Context, subjectID, category string, at time.Time) error
 	DeleteProfile(ctx context.Context, subjectID string) error
 	SetPaused(ctx context.Context, subjectID string, paused bool, at time.Time) error
 }
@@ -166,12 +179,17 @@ func (s *Service) Profile(ctx context.Context, subjectID string, now time.Time) 
 	return p, nil
 }
 
-// Delete removes one category from a profile.
-func (s *Service) Delete(ctx context.Context, subjectID, category string) error {
+// Delete removes one category (and those under it) from a profile and
+// mutes it: it is not learnt again while the profile lasts.
+func (s *Service) Delete(ctx context.Context, subjectID, category string, now time.Time) error {
 	s.mu.Lock()
-	delete(s.pending, [2]string{subjectID, category})
+	for k := range s.pending {
+		if k[0] == subjectID && Muted(k[1], []string{category}) {
+			delete(s.pending, k)
+		}
+	}
 	s.mu.Unlock()
-	return s.store.DeleteInterest(ctx, subjectID, category)
+	return s.store.DeleteInterest(ctx, subjectID, category, now)
 }
 
 // DeleteProfile removes a whole profile (withdrawal, objection, erasure).

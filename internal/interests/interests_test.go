@@ -13,10 +13,10 @@ func (m *memStore) AddInterests(_ context.Context, adds []Add, _ time.Duration) 
 	m.adds = append(m.adds, adds...)
 	return nil
 }
-func (m *memStore) Interests(context.Context, string) (Profile, error)       { return Profile{}, nil }
-func (m *memStore) DeleteInterest(context.Context, string, string) error     { return nil }
-func (m *memStore) DeleteProfile(context.Context, string) error              { return nil }
-func (m *memStore) SetPaused(context.Context, string, bool, time.Time) error { return nil }
+func (m *memStore) Interests(context.Context, string) (Profile, error)              { return Profile{}, nil }
+func (m *memStore) DeleteInterest(context.Context, string, string, time.Time) error { return nil }
+func (m *memStore) DeleteProfile(context.Context, string) error                     { return nil }
+func (m *memStore) SetPaused(context.Context, string, bool, time.Time) error        { return nil }
 
 func TestDecayHalvesEveryHalfLife(t *testing.T) {
 	if got := Decay(8, 60*24*time.Hour, DefaultHalfLife); math.Abs(got-2) > 1e-9 {

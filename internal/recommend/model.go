@@ -694,3 +694,25 @@ func (m *Model) Stats() Stats {
 		int64(s.Neighbours)*8 + int64(s.Items)*400
 	return s
 }
+
+// Holds reports whether the model holds anything of a shopper (it is not a
+// read of what it holds: the caller asks it to decide whether to Remove).
+func (m *Model) Holds(shopperKey string) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	_, ok := m.shoppers[shopperKey]
+	return ok
+}
+
+// Listed reports whether an item is in the catalogue view.
+func (m *Model) Listed(id string) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	i, ok := m.ids[id]
+	return ok && m.items[i].listed
+}
+
+// ShopperReads counts the lookups of shoppers' data so far (Recommend with
+// Query.Shopper set, Interests): callers' tests prove with it that a
+// non-personal answer reads nothing about the shopper.
+func (m *Model) ShopperReads() int64 { return m.reads.Load() }

@@ -78,3 +78,39 @@ func (s *CatalogStore) CountItems(ctx context.Context) (int64, error) {
 	err := s.db.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM catalog_items").Scan(&n)
 	return n, err
 }
+
+// EachItem calls fn with every item, in id order, reading 1,000 at a time.
+func (s *CatalogStore) EachItem(ctx context.Context, fn func(catalog.Item) error) error {
+	after := ""
+	for {
+		rows, err := s.db.read.QueryContext(ctx, s.db.q("SELECT id, name, category, price_cents, currency, available, sensitive, source, updated_at FROM catalog_items WHERE id > ? ORDER BY id LIMIT 1000"), after)
+		if err != nil {
+			return err
+		}
+		var page []catalog.Item
+		for rows.Next() {
+			var it catalog.Item
+			var avail, sens int
+			var updated int64
+			if err := rows.Scan(&it.ID, &it.Name, &it.Category, &it.PriceCents, &it.Currency, &avail, &sens, &it.Source, &updated); err != nil {
+				rows.Close()
+				return err
+			}
+			it.Available, it.Sensitive, it.UpdatedAt = avail == 1, sens == 1, fromMicros(updated)
+			page = append(page, it)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, it := range page {
+			if err := fn(it); err != nil {
+				return err
+			}
+		}
+		if len(page) < 1000 {
+			return nil
+		}
+		after = page[len(page)-1].ID
+	}
+}

@@ -48,6 +48,48 @@ func (s *EventStore) SubjectEvents(ctx context.Context, subjectID string, mask u
 	return out, rows.Err()
 }
 
+// PurposeEvents implements collect.PurposeEventsStore: track events named
+// one of names, stored under a purpose of mask, in (subject, id) order after
+// (afterSubject, afterID); of one subject when only is set. The purpose
+// filter is part of the query.
+func (s *EventStore) PurposeEvents(ctx context.Context, mask uint64, names []string, only, afterSubject string, afterID int64, limit int) ([]collect.StoredEvent, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	db := s.db
+	where := "(subject_id > ? OR (subject_id = ? AND id > ?))"
+	args := []any{afterSubject, afterSubject, afterID}
+	if only != "" {
+		where, args = "subject_id = ? AND id > ?", []any{only, afterID}
+	}
+	args = append(args, int64(mask&AllPurposes))
+	for _, n := range names {
+		args = append(args, n)
+	}
+	args = append(args, limit)
+	rows, err := db.read.QueryContext(ctx, db.q(
+		"SELECT id, subject_id, event, occurred_at, purposes, key_id, payload FROM events"+
+			" WHERE "+where+" AND (purposes & ?) <> 0 AND type = 'track' AND event IN "+inList(len(names))+
+			" ORDER BY subject_id, id LIMIT ?"), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []collect.StoredEvent
+	for rows.Next() {
+		e := collect.StoredEvent{Type: "track"}
+		var occ, purposes int64
+		var keyID []byte
+		if err := rows.Scan(&e.ID, &e.SubjectID, &e.Event, &occ, &purposes, &keyID, &e.Payload); err != nil {
+			return nil, err
+		}
+		e.OccurredAt, e.Purposes = fromMicros(occ), uint64(purposes)
+		copy(e.KeyID[:], keyID)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
 // CountEventsStored counts the events stored as personal data.
 func (db *DB) CountEventsStored(ctx context.Context) (int64, error) {
 	var n int64

@@ -45,6 +45,12 @@ func (s *InterestStore) addChunk(ctx context.Context, adds []interests.Add, half
 	if err := s.column(ctx, "SELECT subject_id FROM interest_pauses WHERE subject_id IN "+inList(len(ids)), ids, func(id string) { delete(live, id) }); err != nil {
 		return err
 	}
+	muted := map[string][]string{}
+	if err := s.pairs(ctx, "SELECT subject_id, category FROM interest_mutes WHERE subject_id IN "+inList(len(ids)), ids, func(id, cat string) {
+		muted[id] = append(muted[id], cat)
+	}); err != nil {
+		return err
+	}
 	type key struct{ subject, category string }
 	type cur struct {
 		score float64
@@ -72,7 +78,7 @@ func (s *InterestStore) addChunk(ctx context.Context, adds []interests.Add, half
 	}
 	var args []any
 	for _, a := range adds {
-		if !live[a.SubjectID] {
+		if !live[a.SubjectID] || interests.Muted(a.Category, muted[a.SubjectID]) {
 			continue
 		}
 		score, at := a.Weight, a.At
@@ -112,6 +118,23 @@ func (s *InterestStore) column(ctx context.Context, q string, args []any, fn fun
 	return rows.Err()
 }
 
+// pairs runs a two-column query on the reader pool.
+func (s *InterestStore) pairs(ctx context.Context, q string, args []any, fn func(a, b string)) error {
+	rows, err := s.db.read.QueryContext(ctx, s.db.q(q), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a, b string
+		if err := rows.Scan(&a, &b); err != nil {
+			return err
+		}
+		fn(a, b)
+	}
+	return rows.Err()
+}
+
 // Interests implements interests.Store.
 func (s *InterestStore) Interests(ctx context.Context, subjectID string) (interests.Profile, error) {
 	var p interests.Profile
@@ -120,6 +143,11 @@ func (s *InterestStore) Interests(ctx context.Context, subjectID string) (intere
 		return p, err
 	}
 	p.Paused = n > 0
+	if err := s.pairs(ctx, "SELECT category, '' FROM interest_mutes WHERE subject_id = ? ORDER BY category", []any{subjectID}, func(cat, _ string) {
+		p.Muted = append(p.Muted, cat)
+	}); err != nil {
+		return p, err
+	}
 	rows, err := s.db.read.QueryContext(ctx, s.db.q("SELECT category, score, updated_at FROM interests WHERE subject_id = ? ORDER BY category"), subjectID)
 	if err != nil {
 		return p, err
@@ -137,10 +165,16 @@ func (s *InterestStore) Interests(ctx context.Context, subjectID string) (intere
 	return p, rows.Err()
 }
 
-// DeleteInterest implements interests.Store.
-func (s *InterestStore) DeleteInterest(ctx context.Context, subjectID, category string) error {
+// DeleteInterest implements interests.Store: the category and those under
+// it go, and the category is muted.
+func (s *InterestStore) DeleteInterest(ctx context.Context, subjectID, category string, at time.Time) error {
 	return s.db.WriteTx(ctx, func(tx *Tx) error {
-		return tx.exec(ctx, "DELETE FROM interests WHERE subject_id = ? AND category = ?", subjectID, category)
+		if err := tx.exec(ctx, "DELETE FROM interests WHERE subject_id = ? AND (category = ? OR substr(category, 1, ?) = ?)",
+			subjectID, category, len(category)+1, category+"/"); err != nil {
+			return err
+		}
+		return tx.exec(ctx, "INSERT INTO interest_mutes (subject_id, category, muted_at) VALUES (?, ?, ?) ON CONFLICT (subject_id, category) DO NOTHING",
+			subjectID, category, micros(at))
 	})
 }
 
@@ -148,11 +182,15 @@ func (s *InterestStore) DeleteInterest(ctx context.Context, subjectID, category 
 // first spares the writer.
 func (s *InterestStore) DeleteProfile(ctx context.Context, subjectID string) error {
 	var n int
-	if err := s.db.read.QueryRowContext(ctx, s.db.q("SELECT COUNT(*) FROM (SELECT 1 FROM interests WHERE subject_id = ? LIMIT 1) x"), subjectID).Scan(&n); err != nil || n == 0 {
+	if err := s.db.read.QueryRowContext(ctx, s.db.q("SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM interests WHERE subject_id = ? LIMIT 1) x)"+
+		" + (SELECT COUNT(*) FROM (SELECT 1 FROM interest_mutes WHERE subject_id = ? LIMIT 1) y)"), subjectID, subjectID).Scan(&n); err != nil || n == 0 {
 		return err
 	}
 	return s.db.WriteTx(ctx, func(tx *Tx) error {
-		return tx.exec(ctx, "DELETE FROM interests WHERE subject_id = ?", subjectID)
+		if err := tx.exec(ctx, "DELETE FROM interests WHERE subject_id = ?", subjectID); err != nil {
+			return err
+		}
+		return tx.exec(ctx, "DELETE FROM interest_mutes WHERE subject_id = ?", subjectID)
 	})
 }
 
@@ -164,4 +202,17 @@ func (s *InterestStore) SetPaused(ctx context.Context, subjectID string, paused 
 		}
 		return tx.exec(ctx, "INSERT INTO interest_pauses (subject_id, paused_at) VALUES (?, ?) ON CONFLICT (subject_id) DO NOTHING", subjectID, micros(at))
 	})
+}
+
+// InterestPrefs returns every paused shopper and every shopper's muted
+// categories (few: they are the shoppers' own choices).
+func (s *InterestStore) InterestPrefs(ctx context.Context) (paused map[string]bool, muted map[string][]string, err error) {
+	paused, muted = map[string]bool{}, map[string][]string{}
+	if err := s.column(ctx, "SELECT subject_id FROM interest_pauses", nil, func(id string) { paused[id] = true }); err != nil {
+		return nil, nil, err
+	}
+	err = s.pairs(ctx, "SELECT subject_id, category FROM interest_mutes ORDER BY subject_id, category", nil, func(id, cat string) {
+		muted[id] = append(muted[id], cat)
+	})
+	return paused, muted, err
 }

@@ -491,6 +491,7 @@ func (db *DB) ShredSubject(ctx context.Context, subjectID string) error {
 			"DELETE FROM subject_keys WHERE subject_id = ?",
 			"DELETE FROM interests WHERE subject_id = ?",
 			"DELETE FROM interest_pauses WHERE subject_id = ?",
+			"DELETE FROM interest_mutes WHERE subject_id = ?",
 			"UPDATE receipts SET body = NULL, subject_id = NULL WHERE subject_id = ?",
 			"DELETE FROM identities WHERE subject_id = ?",
 			"DELETE FROM subjects WHERE id = ?",
