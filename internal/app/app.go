@@ -43,6 +43,9 @@ type Config struct {
 	PublicURL      string // where shoppers reach tact (links, ledger origin)
 	TokenTTL       time.Duration
 	SMTP           string // smtp://user:pass@host:port: mail is sent, not only kept in the outbox
+	// NoPersonalization switches learning off: no interest profile or
+	// recommendation learns from events, and recommendations are empty.
+	NoPersonalization bool
 }
 
 // App is an opened tact.
@@ -171,8 +174,12 @@ func New(ctx context.Context, cfg Config, db *store.DB, root vault.RootSecret, m
 	profiles := interests.New(db.Interests())
 	pz := personalize.New(profiles, svc, storeForPersonalize{db}, cat, recommend.Config{})
 	cat.OnWrite = pz.ItemsWritten
+	var learner collect.Learner = pz
+	if cfg.NoPersonalization {
+		learner = nil
+	}
 	events := collect.NewService(db.Events(), svc, v, func() *datamap.Map { return m }, au,
-		collect.Options{Meter: meter{agg}, Notify: db.NotifySubjects, Catalog: cat, Learner: pz})
+		collect.Options{Meter: meter{agg}, Notify: db.NotifySubjects, Catalog: cat, Learner: learner})
 	pz.Replay = events
 	lg := consent.NewLedger(db.Ledger(), v, signer)
 	rs := rights.New(rights.Deps{

@@ -58,7 +58,9 @@ func (a *App) RunJobs(ctx context.Context, log *slog.Logger) {
 	run(func() { a.Ledger.Run(ctx, log) })
 	run(func() { a.Collect.NewStripper().Run(ctx, log) })
 	run(func() { a.Rights.Run(ctx, log, a.Mailer, RightsEvery) })
-	run(func() { a.Personalize.Run(ctx, log) })
+	if !a.Config.NoPersonalization {
+		run(func() { a.Personalize.Run(ctx, log) })
+	}
 	run(func() {
 		// Items seen in events reach the catalogue, and interests the
 		// profiles, within seconds; items flagged sensitive on other nodes

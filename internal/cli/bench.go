@@ -38,7 +38,10 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	if len(args) > 0 && args[0] == "purge" {
 		return runBenchPurge(ctx, env, args[1:])
 	}
-	fs := newFlagSet(env, "bench", "bench consent [--clients 16] [--duration 10s] [--runs 3] | bench ingest [flags] | bench purge [flags] | bench ledger [--receipts 1000000] [--database URL]")
+	if len(args) > 0 && args[0] == "recs" {
+		return runBenchRecs(ctx, env, args[1:])
+	}
+	fs := newFlagSet(env, "bench", "bench consent [--clients 16] [--duration 10s] [--runs 3] | bench ingest [flags] | bench purge [flags] | bench recs [flags] | bench ledger [--receipts 1000000] [--database URL]")
 	database := fs.String("database", env.Getenv("TACT_BENCH_DATABASE"), "scratch PostgreSQL database to benchmark instead of SQLite (TACT_BENCH_DATABASE)")
 	clients := fs.Int("clients", 16, "concurrent keep-alive clients (consent)")
 	duration := fs.Duration("duration", 10*time.Second, "length of one run (consent)")
@@ -50,18 +53,13 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if len(pos) != 1 || (pos[0] != "consent" && pos[0] != "ledger") {
-		return usageErr("usage: tact bench consent|ingest|purge|ledger")
+		return usageErr("usage: tact bench consent|ingest|purge|recs|ledger")
 	}
-	dir, err := os.MkdirTemp("", "tact-bench-*")
+	a, dir, closeApp, err := openScratch(ctx, *database)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	a, err := app.Open(ctx, app.Config{DataDir: dir, Database: *database})
-	if err != nil {
-		return err
-	}
-	defer a.Close()
+	defer closeApp()
 	fmt.Fprintf(env.Stdout, "machine: %s, %d cores, %s/%s, %s\n", cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	if *database != "" {
 		fmt.Fprintf(env.Stdout, "store: postgres (%d group-commit writers, synchronous_commit as configured on the server)\n", a.Store.Writers())
@@ -77,6 +75,22 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		return benchConsent(ctx, env, a, *clients, *duration, *runs)
 	}
 	return benchLedger(ctx, env, a, *receipts)
+}
+
+// openScratch opens tact on a fresh SQLite store in a temporary directory,
+// or on the scratch PostgreSQL database named by database; closeApp closes
+// it and removes the directory.
+func openScratch(ctx context.Context, database string) (a *app.App, dir string, closeApp func(), err error) {
+	dir, err = os.MkdirTemp("", "tact-bench-*")
+	if err != nil {
+		return nil, "", nil, err
+	}
+	a, err = app.Open(ctx, app.Config{DataDir: dir, Database: database})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, "", nil, err
+	}
+	return a, dir, func() { a.Close(); os.RemoveAll(dir) }, nil
 }
 
 func benchConsent(ctx context.Context, env *Env, a *app.App, clients int, d time.Duration, runs int) error {

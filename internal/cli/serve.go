@@ -25,6 +25,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	sf.register(fs, env)
 	addr := fs.String("addr", envOr(env, "TACT_ADDR", "127.0.0.1:8080"), "address to listen on (TACT_ADDR)")
 	publicURL := fs.String("public-url", env.Getenv("TACT_PUBLIC_URL"), "URL where shoppers reach tact, used in links and as the ledger's name (TACT_PUBLIC_URL)")
+	personalization := fs.Bool("personalization", env.Getenv("TACT_PERSONALIZATION") != "false", "learn interest profiles and recommendations from events stored for personalisation; false switches learning off (TACT_PERSONALIZATION)")
 	smtpURL := fs.String("smtp", env.Getenv("TACT_SMTP"), "smtp://user:pass@host:port for mail; default: the local outbox (TACT_SMTP)")
 	logLevel := fs.String("log-level", envOr(env, "TACT_LOG_LEVEL", "info"), "debug, info, warn or error (TACT_LOG_LEVEL)")
 	tokenTTL := fs.Duration("subject-token-ttl", envDuration(env, "TACT_SUBJECT_TOKEN_TTL", 24*time.Hour), "lifetime of a browser's subject token; each consent decision rotates it (TACT_SUBJECT_TOKEN_TTL)")
@@ -62,6 +63,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	sf.cfg.PublicURL = *publicURL
 	sf.cfg.TokenTTL = *tokenTTL
 	sf.cfg.SMTP = *smtpURL
+	sf.cfg.NoPersonalization = !*personalization
 
 	stopProfile, err := startCPUProfile(*cpuProfile)
 	if err != nil {

@@ -188,6 +188,101 @@ func TestRecommendations(t *testing.T) {
 				t.Errorf("admin token: %d, want 403", code)
 			}
 		})
+		t.Run("the shopper deletes a category, pauses and resumes", func(t *testing.T) {
+			out := e.decide(201, map[string]any{"choices": map[string]any{"personalization": true}}, basic(e.writeKey))
+			anon, tok := out["anonymousId"].(string), out["subjectToken"].(string)
+			ev := func(item, cat string) map[string]any {
+				return productViewed(map[string]any{"anonymousId": anon}, map[string]any{"properties": map[string]any{"product_id": item, "category": cat}})
+			}
+			e.batch(e.writeKey, []map[string]any{ev("l1", "Home/Lamps"), ev("k1", "Kitchen/Tea")})
+			if err := e.app.Interests.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			// mine returns each recommended item's reason text.
+			mine := func() (reasons map[string]string, personal bool) {
+				t.Helper()
+				code, out, _ := e.do("GET", "/v1/recommendations?placement=home&limit=20", nil, bearer(tok))
+				if code != 200 {
+					t.Fatalf("GET /v1/recommendations with the subject token: %d %v", code, out)
+				}
+				reasons = map[string]string{}
+				for _, it := range out["items"].([]any) {
+					m := it.(map[string]any)
+					reasons[m["id"].(string)] = m["reason"].(map[string]any)["text"].(string)
+				}
+				return reasons, out["personalized"].(bool)
+			}
+			usesLamp := func(reasons map[string]string) bool {
+				for id, txt := range reasons {
+					if strings.Contains(txt, "Brass desk lamp") || strings.Contains(txt, "Lamps") || id == "l1" && txt == "You viewed this recently" {
+						return true
+					}
+				}
+				return false
+			}
+			if reasons, personal := mine(); !personal || !usesLamp(reasons) {
+				t.Fatalf("before: personalized %v, reasons %v: want the viewed lamp used", personal, reasons)
+			}
+			if code, _, _ := e.do("DELETE", "/v1/interests/Home", nil, bearer(tok)); code != 204 {
+				t.Fatalf("DELETE /v1/interests/Home: %d", code)
+			}
+			_, prof, _ := e.do("GET", "/v1/interests", nil, bearer(tok))
+			if removed := prof["removed"].([]any); len(removed) != 1 || removed[0] != "Home" {
+				t.Errorf("removed %v, want [Home]", prof["removed"])
+			}
+			for _, in := range prof["interests"].([]any) {
+				if strings.HasPrefix(in.(map[string]any)["category"].(string), "Home") {
+					t.Errorf("Home still in the profile: %v", prof)
+				}
+			}
+			if reasons, _ := mine(); usesLamp(reasons) {
+				t.Errorf("the deleted category is still used: %v", reasons)
+			}
+			// Not learnt again.
+			e.batch(e.writeKey, []map[string]any{ev("l2", "Home/Lamps")})
+			if err := e.app.Interests.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			_, prof, _ = e.do("GET", "/v1/interests", nil, bearer(tok))
+			for _, in := range prof["interests"].([]any) {
+				if strings.HasPrefix(in.(map[string]any)["category"].(string), "Home") {
+					t.Errorf("Home learnt again after its deletion: %v", prof)
+				}
+			}
+			id := func() string {
+				_, st, _ := e.do("GET", "/v1/consent", nil, bearer(tok))
+				return st["subject"].(string)
+			}()
+			if code, _, _ := e.do("POST", "/v1/interests/pause", nil, bearer(tok)); code != 200 {
+				t.Fatalf("pause: %d", code)
+			}
+			if _, personal := mine(); personal || pz.Model().Holds(id) {
+				t.Errorf("paused: personalized %v, model holds the shopper %v", personal, pz.Model().Holds(id))
+			}
+			e.batch(e.writeKey, []map[string]any{ev("k2", "Kitchen/Tea")})
+			if pz.Model().Holds(id) {
+				t.Error("the model learnt from a paused shopper")
+			}
+			if code, _, _ := e.do("POST", "/v1/interests/resume", nil, bearer(tok)); code != 200 {
+				t.Fatalf("resume: %d", code)
+			}
+			if _, personal := mine(); !personal {
+				t.Error("not personal again after resuming (the shopper's stored events are replayed)")
+			}
+		})
+		t.Run("erasure takes the shopper out of the model", func(t *testing.T) {
+			id := e.subjectOf("pair-5")
+			if !pz.Model().Holds(id) {
+				t.Fatal("pair-5 not in the model")
+			}
+			sh := newShop(t, e)
+			sh.file(202, map[string]any{"type": "erasure", "userId": "pair-5"}, basic(e.server))
+			sh.work()
+			pz.Sync(ctx)
+			if pz.Model().Holds(id) {
+				t.Error("the model still holds the erased shopper")
+			}
+		})
 		t.Run("withdrawal: the next answer is non-personal and the profile is gone", func(t *testing.T) {
 			if err := e.app.Interests.Flush(ctx); err != nil {
 				t.Fatal(err)

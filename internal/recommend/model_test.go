@@ -497,9 +497,19 @@ func TestMuted(t *testing.T) {
 	if r, ok := find(m.Recommend(Query{Shopper: "me"}), "mug"); !ok || r.Reason.Code != ReasonBecauseViewed {
 		t.Fatalf("mug %+v", r)
 	}
-	a := m.Recommend(Query{Shopper: "me", Muted: []string{"Home"}})
+	add(t, m, "me", "tea", View, time.Hour) // a signal left after the mute
+	if r, ok := find(m.Recommend(Query{Shopper: "me", Limit: 100}), "lamp"); !ok || !r.Retarget {
+		t.Fatalf("the viewed lamp is not shown back before the mute: %+v", r)
+	}
+	a := m.Recommend(Query{Shopper: "me", Muted: []string{"Home"}, Limit: 100})
+	if !a.Personalized {
+		t.Fatal("not personal with the tea view left")
+	}
 	if r, ok := find(a, "mug"); ok && r.Reason.Code == ReasonBecauseViewed {
 		t.Errorf("a muted category's item is still a signal: %+v", r)
+	}
+	if r, ok := find(a, "lamp"); ok {
+		t.Errorf("the viewed item of a muted category is shown back: %+v", r)
 	}
 }
 

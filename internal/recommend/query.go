@@ -313,6 +313,11 @@ func (m *Model) personal(q Query, s *shopper) Answer {
 			return verdict{ok: true}
 		}
 		e := s.entries[p]
+		if !usable(e) {
+			// A signal the shopper took away (a deleted interest) is not
+			// shown back either.
+			return verdict{}
+		}
 		if inCart(e) || e.bought > 0 && !it.info.RepeatPurchase {
 			return verdict{}
 		}
