@@ -22,15 +22,17 @@ import (
 
 // Item is one product.
 type Item struct {
-	ID         string    `json:"id"`
-	Name       string    `json:"name"`
-	Category   string    `json:"category"` // path, "Home/Lamps"
-	PriceCents int64     `json:"-"`        // in minor units; 0 when unknown
-	Currency   string    `json:"currency,omitempty"`
-	Available  bool      `json:"available"`
-	Sensitive  bool      `json:"sensitive"` // flagged on the item itself
-	Source     string    `json:"source"`    // api | import | event
-	UpdatedAt  time.Time `json:"updatedAt"`
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Category   string `json:"category"` // path, "Home/Lamps"
+	PriceCents int64  `json:"-"`        // in minor units; 0 when unknown
+	Currency   string `json:"currency,omitempty"`
+	Available  bool   `json:"available"`
+	Sensitive  bool   `json:"sensitive"` // flagged on the item itself
+	// RepeatPurchase: a consumable, recommended again after a purchase.
+	RepeatPurchase bool      `json:"repeatPurchase"`
+	Source         string    `json:"source"` // api | import | event
+	UpdatedAt      time.Time `json:"updatedAt"`
 }
 
 // Sources of an item.

@@ -8,13 +8,13 @@ import (
 )
 
 func TestParseCSVAndJSONL(t *testing.T) {
-	csvIn := "\ufeffid,name,category,price,currency,available,sensitive\n" +
-		"85123A,White hanging heart,Home décor/Candles,2.55,GBP,true,false\n" +
-		"V-1,Vitamin D,Health/Vitamins,4.99,GBP,,\n" +
-		",No id,Home,1,GBP,true,false\n" +
-		"X-2,Bad price,Home,cheap,GBP,true,false\n" +
-		"X-3,Bad flag,Home,1,GBP,maybe,false\n" +
-		"P-9,Prayer beads,Religion,3,GBP,false,true\n"
+	csvIn := "\ufeffid,name,category,price,currency,available,sensitive,repeat_purchase\n" +
+		"85123A,White hanging heart,Home décor/Candles,2.55,GBP,true,false,\n" +
+		"V-1,Vitamin D,Health/Vitamins,4.99,GBP,,,true\n" +
+		",No id,Home,1,GBP,true,false,\n" +
+		"X-2,Bad price,Home,cheap,GBP,true,false,\n" +
+		"X-3,Bad flag,Home,1,GBP,maybe,false,\n" +
+		"P-9,Prayer beads,Religion,3,GBP,false,true,false\n"
 	var got []Item
 	bad, err := Parse(strings.NewReader(csvIn), "csv", func(it Item) error { got = append(got, it); return nil })
 	if err != nil {
@@ -26,8 +26,11 @@ func TestParseCSVAndJSONL(t *testing.T) {
 	if got[0].ID != "85123A" || got[0].PriceCents != 255 || got[0].Currency != "GBP" || !got[0].Available {
 		t.Errorf("first item %+v", got[0])
 	}
-	if got[2].Available || !got[2].Sensitive {
+	if got[2].Available || !got[2].Sensitive || got[2].RepeatPurchase {
 		t.Errorf("prayer beads %+v", got[2])
+	}
+	if !got[1].RepeatPurchase || got[0].RepeatPurchase {
+		t.Errorf("repeat purchase: vitamin %v, heart %v; want true, false", got[1].RepeatPurchase, got[0].RepeatPurchase)
 	}
 	if bad[0].Line != 4 || bad[1].Line != 5 || bad[2].Line != 6 {
 		t.Errorf("bad lines %v, want 4, 5, 6", bad)

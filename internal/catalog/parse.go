@@ -21,6 +21,9 @@ type Body struct {
 	Currency  string   `json:"currency,omitempty"`
 	Available *bool    `json:"available,omitempty"` // default true
 	Sensitive bool     `json:"sensitive,omitempty"`
+	// RepeatPurchase marks consumables: recommendations may suggest them
+	// again to a shopper who bought them.
+	RepeatPurchase bool `json:"repeatPurchase,omitempty"`
 }
 
 // MaxBody bounds one item's JSON.
@@ -46,7 +49,7 @@ func DecodeBody(raw []byte, id string) (Item, error) {
 }
 
 func (b Body) item() (Item, error) {
-	it := Item{ID: b.ID, Name: b.Name, Category: b.Category, Currency: strings.ToUpper(b.Currency), Available: true, Sensitive: b.Sensitive}
+	it := Item{ID: b.ID, Name: b.Name, Category: b.Category, Currency: strings.ToUpper(b.Currency), Available: true, Sensitive: b.Sensitive, RepeatPurchase: b.RepeatPurchase}
 	if b.Available != nil {
 		it.Available = *b.Available
 	}
@@ -73,7 +76,7 @@ func (e LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.
 
 // Parse reads an import file: "jsonl" (one item object per line) or "csv"
 // (a header naming id, name, category and optionally price, currency,
-// available, sensitive). Good items go to fn in order; bad lines are
+// available, sensitive, repeat_purchase). Good items go to fn in order; bad lines are
 // returned, the rest still read. A broken file (not a CSV, a line over 1 MB)
 // is an error.
 func Parse(r io.Reader, format string, fn func(Item) error) ([]LineError, error) {
@@ -126,14 +129,14 @@ func parseCSV(r io.Reader, fn func(Item) error) ([]LineError, error) {
 	}
 	for _, need := range []string{"id", "name", "category"} {
 		if _, ok := col[need]; !ok {
-			return nil, fmt.Errorf("the CSV header must name id, name and category (and may name price, currency, available, sensitive); %q is missing", need)
+			return nil, fmt.Errorf("the CSV header must name id, name and category (and may name price, currency, available, sensitive, repeat_purchase); %q is missing", need)
 		}
 	}
 	for k := range col {
 		switch k {
-		case "id", "name", "category", "price", "currency", "available", "sensitive":
+		case "id", "name", "category", "price", "currency", "available", "sensitive", "repeat_purchase":
 		default:
-			return nil, fmt.Errorf("unknown CSV column %q (known: id, name, category, price, currency, available, sensitive)", k)
+			return nil, fmt.Errorf("unknown CSV column %q (known: id, name, category, price, currency, available, sensitive, repeat_purchase)", k)
 		}
 	}
 	var bad []LineError
@@ -184,6 +187,14 @@ func parseCSV(r io.Reader, fn func(Item) error) ([]LineError, error) {
 				continue
 			}
 			b.Sensitive = x
+		}
+		if v := get("repeat_purchase"); v != "" {
+			x, err := strconv.ParseBool(v)
+			if err != nil {
+				bad = append(bad, LineError{line, fmt.Errorf("repeat_purchase %q is not true or false", v)})
+				continue
+			}
+			b.RepeatPurchase = x
 		}
 		it, err := b.item()
 		if err != nil {

@@ -24,7 +24,7 @@ func runCatalog(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if len(pos) != 2 || pos[0] != "import" {
-		return usageErr("usage: tact catalog import FILE.csv|FILE.jsonl [--format csv|jsonl]\n  CSV columns: id, name, category (path, Home/Lamps), and optionally price, currency, available, sensitive")
+		return usageErr("usage: tact catalog import FILE.csv|FILE.jsonl [--format csv|jsonl]\n  CSV columns: id, name, category (path, Home/Lamps), and optionally price, currency, available, sensitive, repeat_purchase")
 	}
 	f, err := os.Open(pos[1])
 	if err != nil {

@@ -44,7 +44,7 @@ func (s *Server) putItem(w http.ResponseWriter, r *http.Request) error {
 func itemView(c *catalog.Service, it catalog.Item) map[string]any {
 	v := map[string]any{
 		"id": it.ID, "name": it.Name, "category": it.Category, "available": it.Available,
-		"sensitive": c.Sensitive(it), "source": it.Source, "updatedAt": it.UpdatedAt.Format(time.RFC3339),
+		"sensitive": c.Sensitive(it), "repeatPurchase": it.RepeatPurchase, "source": it.Source, "updatedAt": it.UpdatedAt.Format(time.RFC3339),
 	}
 	if it.PriceCents > 0 {
 		v["price"] = float64(it.PriceCents) / 100

@@ -15,8 +15,8 @@ func TestCatalogItemsPutAndSeenInEvents(t *testing.T) {
 			t.Fatalf("PUT item: %d %v", code, out)
 		}
 		// Items inherit the sensitivity of the data map's categories.
-		code, out, _ = e.do("PUT", "/v1/catalog/items/V-1", map[string]any{"name": "Vitamin D", "category": "Health/Vitamins"}, bearer(e.server))
-		if code != 200 || out["sensitive"] != true {
+		code, out, _ = e.do("PUT", "/v1/catalog/items/V-1", map[string]any{"name": "Vitamin D", "category": "Health/Vitamins", "repeatPurchase": true}, bearer(e.server))
+		if code != 200 || out["sensitive"] != true || out["repeatPurchase"] != true {
 			t.Errorf("an item under Health: %d %v", code, out)
 		}
 		for _, c := range []struct {

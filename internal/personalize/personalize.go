@@ -308,7 +308,7 @@ func (s *Service) putItem(m *recommend.Model, it catalog.Item) {
 		m.DeleteItem(it.ID)
 		return
 	}
-	_ = m.PutItem(recommend.Item{ID: it.ID, Name: it.Name, Category: it.Category,
+	_ = m.PutItem(recommend.Item{ID: it.ID, Name: it.Name, Category: it.Category, RepeatPurchase: it.RepeatPurchase,
 		Sensitive: s.catalog.Sensitive(it) || s.catalog.SensitiveItem(it.ID)})
 }
 

@@ -58,7 +58,9 @@ func (noSensitive) SensitiveItem(string) bool      { return false }
 
 type profileStore struct{ deleted, paused atomic.Int64 }
 
-func (p *profileStore) AddInterests(context.Context, []interests.Add, time.Duration) error { return nil }
+func (p *profileStore) AddInterests(context.Context, []interests.Add, time.Duration) error {
+	return nil
+}
 func (p *profileStore) Interests(context.Context, string) (interests.Profile, error) {
 	return interests.Profile{}, nil
 }

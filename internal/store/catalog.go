@@ -21,17 +21,18 @@ func (s *CatalogStore) PutItems(ctx context.Context, items []catalog.Item, overw
 	conflict := " ON CONFLICT (id) DO NOTHING"
 	if overwrite {
 		conflict = " ON CONFLICT (id) DO UPDATE SET name = excluded.name, category = excluded.category, price_cents = excluded.price_cents," +
-			" currency = excluded.currency, available = excluded.available, sensitive = excluded.sensitive, source = excluded.source, updated_at = excluded.updated_at"
+			" currency = excluded.currency, available = excluded.available, sensitive = excluded.sensitive, repeat_purchase = excluded.repeat_purchase, source = excluded.source, updated_at = excluded.updated_at"
 	}
 	return s.db.WriteTx(ctx, func(tx *Tx) error {
 		for start := 0; start < len(items); start += per {
 			chunk := items[start:min(start+per, len(items))]
-			args := make([]any, 0, len(chunk)*9)
+			args := make([]any, 0, len(chunk)*10)
 			for _, it := range chunk {
-				args = append(args, it.ID, it.Name, it.Category, it.PriceCents, it.Currency, boolInt(it.Available), boolInt(it.Sensitive), it.Source, micros(it.UpdatedAt))
+				args = append(args, it.ID, it.Name, it.Category, it.PriceCents, it.Currency, boolInt(it.Available), boolInt(it.Sensitive),
+					boolInt(it.RepeatPurchase), it.Source, micros(it.UpdatedAt))
 			}
-			q := "INSERT INTO catalog_items (id, name, category, price_cents, currency, available, sensitive, source, updated_at) VALUES " +
-				strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?), ", len(chunk)), ", ") + conflict
+			q := "INSERT INTO catalog_items (id, name, category, price_cents, currency, available, sensitive, repeat_purchase, source, updated_at) VALUES " +
+				strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", len(chunk)), ", ") + conflict
 			if err := tx.exec(ctx, q, args...); err != nil {
 				return err
 			}
@@ -40,17 +41,26 @@ func (s *CatalogStore) PutItems(ctx context.Context, items []catalog.Item, overw
 	})
 }
 
+// itemColumns are the columns scanItem reads.
+const itemColumns = "id, name, category, price_cents, currency, available, sensitive, repeat_purchase, source, updated_at"
+
+func scanItem(scan func(...any) error) (catalog.Item, error) {
+	var it catalog.Item
+	var avail, sens, repeat int
+	var updated int64
+	if err := scan(&it.ID, &it.Name, &it.Category, &it.PriceCents, &it.Currency, &avail, &sens, &repeat, &it.Source, &updated); err != nil {
+		return it, err
+	}
+	it.Available, it.Sensitive, it.RepeatPurchase, it.UpdatedAt = avail == 1, sens == 1, repeat == 1, fromMicros(updated)
+	return it, nil
+}
+
 // Item implements catalog.Store.
 func (s *CatalogStore) Item(ctx context.Context, id string) (catalog.Item, error) {
-	var it catalog.Item
-	var avail, sens int
-	var updated int64
-	err := s.db.read.QueryRowContext(ctx, s.db.q("SELECT id, name, category, price_cents, currency, available, sensitive, source, updated_at FROM catalog_items WHERE id = ?"), id).
-		Scan(&it.ID, &it.Name, &it.Category, &it.PriceCents, &it.Currency, &avail, &sens, &it.Source, &updated)
+	it, err := scanItem(s.db.read.QueryRowContext(ctx, s.db.q("SELECT "+itemColumns+" FROM catalog_items WHERE id = ?"), id).Scan)
 	if err != nil {
 		return it, notFound(err, "item")
 	}
-	it.Available, it.Sensitive, it.UpdatedAt = avail == 1, sens == 1, fromMicros(updated)
 	return it, nil
 }
 
@@ -83,20 +93,17 @@ func (s *CatalogStore) CountItems(ctx context.Context) (int64, error) {
 func (s *CatalogStore) EachItem(ctx context.Context, fn func(catalog.Item) error) error {
 	after := ""
 	for {
-		rows, err := s.db.read.QueryContext(ctx, s.db.q("SELECT id, name, category, price_cents, currency, available, sensitive, source, updated_at FROM catalog_items WHERE id > ? ORDER BY id LIMIT 1000"), after)
+		rows, err := s.db.read.QueryContext(ctx, s.db.q("SELECT "+itemColumns+" FROM catalog_items WHERE id > ? ORDER BY id LIMIT 1000"), after)
 		if err != nil {
 			return err
 		}
 		var page []catalog.Item
 		for rows.Next() {
-			var it catalog.Item
-			var avail, sens int
-			var updated int64
-			if err := rows.Scan(&it.ID, &it.Name, &it.Category, &it.PriceCents, &it.Currency, &avail, &sens, &it.Source, &updated); err != nil {
+			it, err := scanItem(rows.Scan)
+			if err != nil {
 				rows.Close()
 				return err
 			}
-			it.Available, it.Sensitive, it.UpdatedAt = avail == 1, sens == 1, fromMicros(updated)
 			page = append(page, it)
 		}
 		rows.Close()
