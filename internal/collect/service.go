@@ -172,6 +172,13 @@ func NewService(st Store, cs *consent.Service, v *vault.Vault, dm func() *datama
 		cache: newShopperCache(opts.CacheTTL, 1<<18),
 		Now:   time.Now,
 	}
+	// Consent reads (GET /v1/consent, recommendations, landing) share the
+	// gate's cache and its invalidation.
+	cs.SetResolver(func(ctx context.Context, p vault.Pseudonym) (consent.Subject, bool, error) {
+		m, err := s.shoppers(ctx, []vault.Pseudonym{p})
+		sh, ok := m[p]
+		return sh.Subject, ok, err
+	})
 	cs.OnChange(func(ids []string) {
 		s.cache.invalidate(ids)
 		if opts.Notify != nil {

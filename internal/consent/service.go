@@ -68,6 +68,7 @@ type Service struct {
 	policy   atomic.Pointer[Policy]
 	notices  sync.Map // version -> NoticeRecord
 	onChange atomic.Pointer[[]func(subjectIDs []string)]
+	resolver atomic.Pointer[Resolver]
 	Now      func() time.Time
 }
 
@@ -642,18 +643,41 @@ func (s *Service) State(ctx context.Context, server bool, q Lookup) (Subject, ma
 	default:
 		return Subject{}, nil, tact.Errorf(tact.EINVALID, "name the shopper with anonymousId or userId")
 	}
-	id, err := s.store.Identity(ctx, p)
-	if tact.ErrorCode(err) == tact.ENOTFOUND {
-		// Nothing on record: the regime's defaults, for nobody in particular.
-		return Subject{}, pol.View(nil, Flags{}, s.Now()), ErrNoShopper
-	} else if err != nil {
-		return Subject{}, nil, err
-	}
-	subj, err := s.store.Subject(ctx, id.SubjectID)
+	subj, known, err := s.resolve(ctx, p)
 	if err != nil {
 		return Subject{}, nil, err
 	}
+	if !known {
+		// Nothing on record: the regime's defaults, for nobody in particular.
+		return Subject{}, pol.View(nil, Flags{}, s.Now()), ErrNoShopper
+	}
 	return subj, pol.View(subj.State, subj.Flags(), s.Now()), nil
+}
+
+// Resolver finds the subject an identity pseudonym belongs to.
+type Resolver func(ctx context.Context, p vault.Pseudonym) (subj Subject, known bool, err error)
+
+// SetResolver replaces the store lookup State makes with one that may
+// answer from a cache. The cache must be invalidated through OnChange
+// before each decision is answered (collection's shopper cache is).
+func (s *Service) SetResolver(r Resolver) { s.resolver.Store(&r) }
+
+// resolve looks a pseudonym up through the resolver, or in the store.
+func (s *Service) resolve(ctx context.Context, p vault.Pseudonym) (Subject, bool, error) {
+	if r := s.resolver.Load(); r != nil {
+		return (*r)(ctx, p)
+	}
+	id, err := s.store.Identity(ctx, p)
+	if tact.ErrorCode(err) == tact.ENOTFOUND {
+		return Subject{}, false, nil
+	} else if err != nil {
+		return Subject{}, false, err
+	}
+	subj, err := s.store.Subject(ctx, id.SubjectID)
+	if err != nil {
+		return Subject{}, false, err
+	}
+	return subj, true, nil
 }
 
 func truncate(s string, n int) string {
