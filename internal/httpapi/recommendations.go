@@ -18,7 +18,8 @@ import (
 //
 // Who asks decides what may be personal. A server key names the shopper by
 // userId or anonymousId; a browser sends its subject token (Bearer or
-// tact's cookie); a write key alone gets non-personal answers. The answer
+// tact's cookie, alone or with the page's write key); a write key alone
+// gets non-personal answers. The answer
 // is personal only when the shopper grants personalization now — with
 // personalized=false, or without a shopper, nothing about the shopper is
 // looked up at all.
@@ -60,7 +61,11 @@ func (s *Server) getRecommendations(w http.ResponseWriter, r *http.Request) erro
 	server := p != nil && p.Kind == auth.KindServer
 	switch {
 	case p != nil && p.Kind == auth.KindWrite:
-		// A page's public key: non-personal answers only.
+		// A page's public key speaks for nobody; the browser's own
+		// subject token (tact's cookie), when it has one, does.
+		if c, err := r.Cookie(subjectCookie); err == nil && c.Value != "" {
+			lookup = &consent.Lookup{SubjectToken: c.Value}
+		}
 	case p != nil && !server:
 		return tact.Errorf(tact.EFORBIDDEN, "recommendations need a server key, a write key or the shopper's subject token")
 	case server:

@@ -223,6 +223,10 @@ func TestRecommendations(t *testing.T) {
 			if reasons, personal := mine(); !personal || !usesLamp(reasons) {
 				t.Fatalf("before: personalized %v, reasons %v: want the viewed lamp used", personal, reasons)
 			}
+			// A page sends its write key and the browser sends tact's cookie.
+			if code, out, _ := e.do("GET", "/v1/recommendations?placement=home", nil, basic(e.writeKey), header("Cookie", "tact_st="+tok)); code != 200 || out["personalized"] != true {
+				t.Errorf("write key with the subject cookie: %d %v, want a personal answer", code, out)
+			}
 			if code, _, _ := e.do("DELETE", "/v1/interests/Home", nil, bearer(tok)); code != 204 {
 				t.Fatalf("DELETE /v1/interests/Home: %d", code)
 			}
