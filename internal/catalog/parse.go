@@ -145,11 +145,12 @@ func parseCSV(r io.Reader, fn func(Item) error) ([]LineError, error) {
 		if err == io.EOF {
 			return bad, nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) && pe.Err != csv.ErrFieldCount {
-				bad = append(bad, LineError{line, err})
+				// A record that failed to parse may have no field to ask
+				// FieldPos about: the error knows its line.
+				bad = append(bad, LineError{pe.StartLine, err})
 				if len(bad) > 1000 {
 					return bad, errors.New("over 1,000 bad lines: is this the right file?")
 				}
@@ -157,6 +158,7 @@ func parseCSV(r io.Reader, fn func(Item) error) ([]LineError, error) {
 			}
 			return bad, err
 		}
+		line, _ := cr.FieldPos(0)
 		get := func(k string) string {
 			if i, ok := col[k]; ok && i < len(rec) {
 				return strings.TrimSpace(rec[i])
