@@ -285,12 +285,30 @@ func loadRetail(ctx context.Context, env *Env, a *app.App, path string) (users, 
 	if err := a.Catalog.Put(ctx, catalog.SourceImport, cat...); err != nil {
 		return nil, nil, err
 	}
-	users = o.Customers
-	if _, err := grantPersonalization(ctx, env, a, users); err != nil {
+	orders, lines, err := storeOrders(ctx, env, a, o, nil)
+	if err != nil {
 		return nil, nil, err
 	}
-	// One Order Completed per invoice, shifted so that the last one was
-	// yesterday (recency weights count from now).
+	// The model learnt the orders as they were stored; start over and
+	// replay them from the store, as tact serve does at start.
+	t0 := time.Now()
+	if err := a.Personalize.Rebuild(ctx); err != nil {
+		return nil, nil, err
+	}
+	fmt.Fprintf(env.Stdout, "data: Online Retail, %d items, %d customers with personalisation consent, %d orders (%d lines) stored; model replayed from the store in %s\n",
+		len(items), len(o.Customers), orders, lines, time.Since(t0).Round(time.Millisecond))
+	return o.Customers, items, nil
+}
+
+// storeOrders gives each customer of an order history a personalisation
+// consent and stores one Order Completed event per invoice with a server
+// key, shifted so that the last order was yesterday (recency weights count
+// from now). With keep set, only lines of those items count, and only
+// customers who bought one of them. It returns the orders and lines stored.
+func storeOrders(ctx context.Context, env *Env, a *app.App, o *eval.Orders, keep map[string]bool) (orders, lines int, err error) {
+	if len(o.Purchases) == 0 {
+		return 0, 0, nil
+	}
 	shift := time.Since(time.Unix(o.Purchases[len(o.Purchases)-1].At, 0)) - 24*time.Hour
 	type invoice struct {
 		customer int32
@@ -299,56 +317,63 @@ func loadRetail(ctx context.Context, env *Env, a *app.App, path string) (users, 
 	}
 	var invs []*invoice
 	byNo := map[int32]*invoice{}
+	buyers := map[int32]bool{}
 	for _, p := range o.Purchases {
+		code := o.Products[p.Item].Code
+		if keep != nil && !keep[code] {
+			continue
+		}
 		inv := byNo[p.Invoice]
 		if inv == nil {
 			inv = &invoice{customer: p.Customer, at: p.At}
 			byNo[p.Invoice] = inv
 			invs = append(invs, inv)
 		}
-		inv.products = append(inv.products, map[string]any{"product_id": o.Products[p.Item].Code, "name": o.Products[p.Item].Name})
+		buyers[p.Customer] = true
+		inv.products = append(inv.products, map[string]any{"product_id": code, "name": o.Products[p.Item].Name})
+		lines++
+	}
+	var users []string
+	for c := range buyers {
+		users = append(users, o.Customers[c])
+	}
+	slices.Sort(users)
+	if _, err := grantPersonalization(ctx, env, a, users); err != nil {
+		return 0, 0, err
 	}
 	bar := progressbar.NewOptions(len(invs), progressbar.OptionSetWriter(env.Stderr), progressbar.OptionSetDescription("storing orders"),
 		progressbar.OptionShowCount(), progressbar.OptionThrottle(200*time.Millisecond))
-	caller := collect.Caller{Server: true, KeyID: "bench"}
+	caller := collect.Caller{Server: true, KeyID: "orders"}
 	for start := 0; start < len(invs); start += 100 {
 		var batch []map[string]any
 		for i, inv := range invs[start:min(start+100, len(invs))] {
 			batch = append(batch, map[string]any{
 				"type": "track", "event": "Order Completed", "userId": o.Customers[inv.customer],
-				"messageId":  "bench-order-" + strconv.Itoa(start+i),
+				"messageId":  "order-" + strconv.Itoa(start+i),
 				"timestamp":  time.Unix(inv.at, 0).Add(shift).UTC().Format(time.RFC3339),
 				"properties": map[string]any{"order_id": strconv.Itoa(start + i), "products": inv.products},
 			})
 		}
 		body, err := json.Marshal(map[string]any{"batch": batch})
 		if err != nil {
-			return nil, nil, err
+			return 0, 0, err
 		}
 		b, err := segment.DecodeBatch(body)
 		if err != nil {
-			return nil, nil, err
+			return 0, 0, err
 		}
 		res, err := a.Collect.Ingest(ctx, caller, &b, collect.Request{ReceivedAt: time.Now()})
 		if err != nil {
-			return nil, nil, err
+			return 0, 0, err
 		}
 		if len(res.Rejected) > 0 {
-			return nil, nil, fmt.Errorf("orders rejected: %v", res.Rejected[0])
+			return 0, 0, fmt.Errorf("orders rejected: %v", res.Rejected[0])
 		}
 		bar.Add(len(batch))
 	}
 	bar.Finish()
 	fmt.Fprintln(env.Stderr)
-	// The model learnt the orders as they were stored; start over and
-	// replay them from the store, as tact serve does at start.
-	t0 := time.Now()
-	if err := a.Personalize.Rebuild(ctx); err != nil {
-		return nil, nil, err
-	}
-	fmt.Fprintf(env.Stdout, "data: Online Retail, %d items, %d customers with personalisation consent, %d orders (%d lines) stored; model replayed from the store in %s\n",
-		len(items), len(users), len(invs), len(o.Purchases), time.Since(t0).Round(time.Millisecond))
-	return users, items, nil
+	return len(invs), lines, nil
 }
 
 // loadSynthetic builds a synthetic shop: items in categories of 50 (8
