@@ -213,6 +213,10 @@ func (s storeForPersonalize) InterestPrefs(ctx context.Context) (map[string]bool
 	return s.db.Interests().InterestPrefs(ctx)
 }
 
+func (s storeForPersonalize) Measurements(ctx context.Context, from, to time.Time) ([]measure.Cell, error) {
+	return s.db.Measurements(ctx, from, to)
+}
+
 // defaultOrigin names the ledger after tact's public host; the name is fixed
 // at the first start, since every checkpoint is signed under it.
 func defaultOrigin(publicURL string) string {

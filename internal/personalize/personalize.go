@@ -22,6 +22,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,7 @@ import (
 	"github.com/tact-cdp/tact/internal/consent"
 	"github.com/tact-cdp/tact/internal/datamap"
 	"github.com/tact-cdp/tact/internal/interests"
+	"github.com/tact-cdp/tact/internal/measure"
 	"github.com/tact-cdp/tact/internal/recommend"
 )
 
@@ -70,6 +72,58 @@ type Store interface {
 	// InterestPrefs returns the paused shoppers and each shopper's muted
 	// categories.
 	InterestPrefs(ctx context.Context) (paused map[string]bool, muted map[string][]string, err error)
+	// Measurements returns the consent-free daily measurement cells
+	// between two days.
+	Measurements(ctx context.Context, from, to time.Time) ([]measure.Cell, error)
+}
+
+// popularityDays is how far back popularity from measurement looks, and
+// popularityHalfLife how fast a day's counts fade.
+const (
+	popularityDays     = 30
+	popularityHalfLife = 14 * 24 * time.Hour
+)
+
+// popularity reads each product's popularity among all visitors from the
+// consent-free measurement of the last popularityDays: product views, cart
+// additions (×3) and orders (×5), each day's counts fading by
+// popularityHalfLife, and each count used only when the report would show
+// it (enough distinct visitors).
+func (s *Service) popularity(ctx context.Context) (map[string]float64, error) {
+	now := s.Now().UTC()
+	cells, err := s.store.Measurements(ctx, now.AddDate(0, 0, -popularityDays), now)
+	if err != nil {
+		return nil, err
+	}
+	var products []measure.Cell
+	for _, c := range cells {
+		if c.Dim == measure.DimProduct {
+			products = append(products, c)
+		}
+	}
+	pop := map[string]float64{}
+	for i, row := range measure.Suppress(products, measure.DefaultThreshold) {
+		if row.Suppressed || row.Value == "" {
+			continue
+		}
+		v := float64(*row.ProductViews + 3**row.AddToCarts)
+		if row.Orders != nil {
+			v += 5 * float64(*row.Orders)
+		}
+		age := now.Sub(products[i].Day)
+		pop[row.Value] += v * math.Exp2(-float64(age)/float64(popularityHalfLife))
+	}
+	return pop, nil
+}
+
+// refreshPopularity gives the model the popularity from measurement.
+func (s *Service) refreshPopularity(ctx context.Context, m *recommend.Model) error {
+	pop, err := s.popularity(ctx)
+	if err != nil {
+		return err
+	}
+	m.SetPopularity(pop)
+	return nil
 }
 
 // Replayer replays the events personalisation may use now
@@ -168,8 +222,12 @@ func (s *Service) Load(ctx context.Context) error {
 	return nil
 }
 
-// fill loads the catalogue and replays the events into m.
+// fill loads the catalogue, the popularity from measurement and the
+// replayed events into m.
 func (s *Service) fill(ctx context.Context, m *recommend.Model) error {
+	if err := s.refreshPopularity(ctx, m); err != nil {
+		return err
+	}
 	if err := s.store.EachItem(ctx, func(it catalog.Item) error {
 		s.putItem(m, it)
 		return nil
@@ -201,6 +259,8 @@ func (s *Service) Run(ctx context.Context, log *slog.Logger) {
 	defer refresh.Stop()
 	rebuild := time.NewTicker(s.RebuildEvery)
 	defer rebuild.Stop()
+	popular := time.NewTicker(time.Hour)
+	defer popular.Stop()
 	rebuilding := make(chan error, 1)
 	busy := false
 	for {
@@ -213,6 +273,10 @@ func (s *Service) Run(ctx context.Context, log *slog.Logger) {
 			m := s.Model()
 			m.Refresh()
 			s.retargets.prune(s.Now().Add(-m.Config().RetargetWindow).Unix())
+		case <-popular.C:
+			if err := s.refreshPopularity(ctx, s.Model()); err != nil && ctx.Err() == nil {
+				log.Error("personalisation: reading popularity from measurement", "err", err)
+			}
 		case <-rebuild.C:
 			if !busy {
 				busy = true

@@ -11,6 +11,7 @@ import (
 	"github.com/tact-cdp/tact/internal/collect"
 	"github.com/tact-cdp/tact/internal/consent"
 	"github.com/tact-cdp/tact/internal/interests"
+	"github.com/tact-cdp/tact/internal/measure"
 	"github.com/tact-cdp/tact/internal/recommend"
 )
 
@@ -19,6 +20,7 @@ import (
 type countingStore struct {
 	items        []catalog.Item
 	events       map[string][]collect.Signal // by shopper
+	cells        []measure.Cell
 	shopperReads atomic.Int64
 }
 
@@ -34,6 +36,10 @@ func (c *countingStore) EachItem(_ context.Context, fn func(catalog.Item) error)
 func (c *countingStore) InterestPrefs(context.Context) (map[string]bool, map[string][]string, error) {
 	c.shopperReads.Add(1)
 	return map[string]bool{}, map[string][]string{}, nil
+}
+
+func (c *countingStore) Measurements(context.Context, time.Time, time.Time) ([]measure.Cell, error) {
+	return c.cells, nil
 }
 
 func (c *countingStore) ReplayPersonal(_ context.Context, _ []string, only string, fn func(string, collect.Signal) error) error {
@@ -220,5 +226,32 @@ func TestRequestCheck(t *testing.T) {
 	}
 	if (Request{Placement: recommend.CartPage, Limit: 100}).Check() != nil {
 		t.Error("a cart request without an item refused")
+	}
+}
+
+// Popularity among all visitors comes from consent-free measurement, and
+// only from counts a report would show (enough distinct visitors).
+func TestPopularityFromMeasurement(t *testing.T) {
+	st := &countingStore{events: map[string][]collect.Signal{}}
+	for _, id := range []string{"mug", "rare", "lamp"} {
+		st.items = append(st.items, catalog.Item{ID: id, Name: id, Category: "Home", Available: true})
+	}
+	day := time.Now().UTC().Truncate(24 * time.Hour)
+	st.cells = []measure.Cell{
+		{Day: day, Dim: measure.DimProduct, Value: "mug", ProductViews: 40, Hits: 40, Unkeyed: 40},
+		{Day: day, Dim: measure.DimProduct, Value: "rare", ProductViews: 900, Hits: 900, Unkeyed: 3}, // three visitors: suppressed
+		{Day: day, Dim: measure.DimPath, Value: "/p/lamp", Pageviews: 500, Hits: 500, Unkeyed: 500},
+	}
+	s := New(interests.New(&profileStore{}), consent.NewService(nil, nil, nil, nil, nil), st, noSensitive{}, recommend.Config{})
+	s.Replay = st
+	if err := s.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.Recommend(Request{Placement: recommend.Home, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Items) != 1 || a.Items[0].ID != "mug" {
+		t.Errorf("answer %+v: want only mug (rare is under the visitor threshold, lamp has no product cell)", a.Items)
 	}
 }

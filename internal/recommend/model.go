@@ -54,6 +54,7 @@ type itemState struct {
 	listed   bool    // in the catalogue view: may be recommended
 	norm     float64 // Σ pair weights of the shoppers holding it (epoch-scaled)
 	trend    float64 // Σ trend weights (epoch-scaled)
+	pop      float64 // popularity among all visitors, from measurement, in [0, 1]
 	holders  int32   // shoppers holding it
 	partners map[int32]pairStat
 	row      []neighbour // strongest usable pairs, as of rowVer
@@ -101,8 +102,9 @@ func sec(minutes int32) int64 { return int64(minutes) * 60 }
 
 // lists are the non-personal rankings, rebuilt by Refresh.
 type lists struct {
-	trending []int32 // listed, non-sensitive items by trend, best first
-	trendMax float64 // the best trend among them
+	trending []int32 // listed, non-sensitive items by popularity, best first
+	eventMax float64 // the best trend from consented events among them
+	trendMax float64 // the best popularity among them
 	byCat    map[string][]int32
 }
 
@@ -613,19 +615,25 @@ func (m *Model) computeRow(i int32) []neighbour {
 	return slices.Clip(row)
 }
 
-// computeLists ranks the listed, non-sensitive items by trend, overall and
-// per category.
+// computeLists ranks the listed, non-sensitive items by popularity,
+// overall and per category.
 func (m *Model) computeLists() lists {
 	var all []int32
+	ls := lists{byCat: map[string][]int32{}}
 	for i := range m.items {
-		if it := &m.items[i]; it.listed && !it.info.Sensitive && it.trend > 0 {
+		if it := &m.items[i]; it.listed && !it.info.Sensitive && (it.trend > 0 || it.pop > 0) {
 			all = append(all, int32(i))
+			ls.eventMax = max(ls.eventMax, it.trend)
 		}
 	}
-	m.sortByTrend(all)
-	ls := lists{byCat: map[string][]int32{}}
+	slices.SortFunc(all, func(a, b int32) int {
+		if c := cmp.Compare(ls.popularity(m, b), ls.popularity(m, a)); c != 0 {
+			return c
+		}
+		return strings.Compare(m.items[a].info.ID, m.items[b].info.ID)
+	})
 	if len(all) > 0 {
-		ls.trendMax = m.items[all[0]].trend
+		ls.trendMax = ls.popularity(m, all[0])
 	}
 	ls.trending = slices.Clip(all[:min(len(all), trendingLen)])
 	for _, i := range all {
@@ -637,13 +645,44 @@ func (m *Model) computeLists() lists {
 	return ls
 }
 
-func (m *Model) sortByTrend(is []int32) {
-	slices.SortFunc(is, func(a, b int32) int {
-		if c := cmp.Compare(m.items[b].trend, m.items[a].trend); c != 0 {
-			return c
+// popularity is what "trending now" ranks by: the item's trend from
+// consented events, against the best of the lists, plus its popularity
+// among all visitors from consent-free measurement (SetPopularity).
+func (ls *lists) popularity(m *Model, i int32) float64 {
+	it := &m.items[i]
+	v := m.cfg.PopularityWeight * it.pop
+	if ls.eventMax > 0 {
+		v += it.trend / ls.eventMax
+	}
+	return v
+}
+
+// SetPopularity sets each item's popularity among all visitors, consenting
+// or not, from the shop's consent-free measurement (product views, cart
+// additions and orders counted without identifiers, each count reported
+// only with enough distinct visitors). It is scaled to the most popular
+// item and blended into "trending now" from the next Refresh; items not
+// named lose theirs. It reads nothing about any shopper.
+func (m *Model) SetPopularity(weights map[string]float64) {
+	top := 0.0
+	for _, w := range weights {
+		top = max(top, w)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range m.items {
+		m.items[i].pop = 0
+	}
+	if top <= 0 {
+		m.changed = true
+		return
+	}
+	for id, w := range weights {
+		if w > 0 && id != "" {
+			m.items[m.intern(id)].pop = w / top
 		}
-		return strings.Compare(m.items[a].info.ID, m.items[b].info.ID)
-	})
+	}
+	m.changed = true
 }
 
 // Stats describe the model's size.

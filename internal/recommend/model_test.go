@@ -652,3 +652,43 @@ func TestEntrySize(t *testing.T) {
 		t.Errorf("entry is %d bytes, want 24", n)
 	}
 }
+
+// TestPopularityFromMeasurement: items popular among all visitors (counted
+// without identifiers) lead "trending now" when consented events are few;
+// sensitive items never appear; the popularity reads nothing about anyone.
+func TestPopularityFromMeasurement(t *testing.T) {
+	m := newTestModel(t, catalogue...)
+	m.SetPopularity(map[string]float64{"mug": 40, "lamp": 10, "test": 500, "unknown-item": 3})
+	m.Refresh()
+	before := m.ShopperReads()
+	a := m.Recommend(Query{Limit: 10})
+	if len(a.Items) < 2 || a.Items[0].ID != "mug" || a.Items[1].ID != "lamp" || a.Personalized {
+		t.Fatalf("non-personal answer %+v, want mug then lamp", a)
+	}
+	for _, it := range a.Items {
+		if it.ID == "test" || it.ID == "unknown-item" {
+			t.Errorf("%s recommended (sensitive, or not in the catalogue)", it.ID)
+		}
+		if it.Reason.Code != ReasonTrending {
+			t.Errorf("%s: reason %v", it.ID, it.Reason)
+		}
+	}
+	if m.ShopperReads() != before {
+		t.Error("popularity read shoppers' data")
+	}
+	// Consented events count beside it: a shade bought by six shoppers
+	// overtakes the lamp, not the far more popular mug.
+	buyBoth(t, m, "s", 6, "shade", "bulb")
+	m.Refresh()
+	a = m.Recommend(Query{Limit: 10})
+	pos := func(id string) int { return slices.IndexFunc(a.Items, func(r Recommendation) bool { return r.ID == id }) }
+	if pos("shade") < 0 || pos("shade") > pos("lamp") {
+		t.Errorf("after consented purchases: %+v", a.Items)
+	}
+	// Clearing it leaves only the consented trend.
+	m.SetPopularity(nil)
+	m.Refresh()
+	if _, ok := find(m.Recommend(Query{Limit: 10}), "mug"); ok {
+		t.Error("mug still trending after the popularity was cleared")
+	}
+}

@@ -117,7 +117,7 @@ func (m *Model) trendOf(i int32) float64 {
 	if m.lists.trendMax <= 0 {
 		return 0
 	}
-	return min(m.items[i].trend/m.lists.trendMax, 1)
+	return min(m.lists.popularity(m, i)/m.lists.trendMax, 1)
 }
 
 // candidatesFromLists adds the head of the trending list and of the

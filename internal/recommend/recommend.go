@@ -209,6 +209,10 @@ type Config struct {
 	TrendWeight float64
 	// InterestWeight blends "popular in your categories" (default 0.1).
 	InterestWeight float64
+	// PopularityWeight is the share of popularity among all visitors
+	// (SetPopularity, from measurement) in "trending now", against 1 for
+	// the trend from consented events (default 0.5).
+	PopularityWeight float64
 	// ContextShare is the share of the context item(s) against the
 	// shopper's history on product and cart pages (default 0.6).
 	ContextShare float64
@@ -259,6 +263,7 @@ func (c Config) withDefaults() Config {
 	defI(&c.MaxPartners, 2000)
 	def(&c.TrendWeight, 0.2)
 	def(&c.InterestWeight, 0.1)
+	def(&c.PopularityWeight, 0.5)
 	def(&c.ContextShare, 0.6)
 	c.TrendWeight, c.ContextShare = min(c.TrendWeight, 1), min(c.ContextShare, 1)
 	defI(&c.RetargetMax, 3)
