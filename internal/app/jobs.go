@@ -93,7 +93,10 @@ func (a *App) RunJobs(ctx context.Context, log *slog.Logger) {
 		}
 	})
 	run(func() {
-		a.Store.ListenSubjects(ctx, a.Collect.RemoteChanged, func(msg string, err error) { log.Warn(msg, "err", err) })
+		a.Store.ListenSubjects(ctx, func(ids []string) {
+			a.Collect.RemoteChanged(ids)
+			a.Personalize.RemoteChanged(ids)
+		}, func(msg string, err error) { log.Warn(msg, "err", err) })
 	})
 	run(func() {
 		t := time.NewTicker(measureFlushEvery)

@@ -90,3 +90,67 @@ func TestWithdrawalOnOneNodeReachesTheOthersGate(t *testing.T) {
 		t.Logf("the deaf node read the store anew (%v): the cache did not hold the shopper, so this run shows nothing about it", got)
 	}
 }
+
+// A pause made on one node reaches another node's recommendations: the
+// shopper leaves its model at once, and comes back when resumed there.
+func TestPauseOnOneNodeReachesTheOthersRecommendations(t *testing.T) {
+	url := testenv.PostgresURL(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	root, _ := vault.GenerateRootSecret()
+	node := func() *app.App {
+		db, err := postgres.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := app.New(ctx, app.Config{DataDir: t.TempDir()}, db, root, datamap.Default())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close() })
+		return a
+	}
+	listening, pausing := node(), node()
+	go listening.Store.ListenSubjects(ctx, func(ids []string) {
+		listening.Collect.RemoteChanged(ids)
+		listening.Personalize.RemoteChanged(ids)
+	}, func(msg string, err error) { t.Log(msg, err) })
+	time.Sleep(300 * time.Millisecond) // LISTEN is in place
+
+	user := fmt.Sprintf("u-pause-%d", time.Now().UnixNano())
+	res, err := pausing.Consent.Record(ctx, consent.Caller{Server: true}, consent.Request{
+		UserID: user, NoticeVersion: pausing.Policy.NoticeVersion, Method: consent.MethodAPI, Choices: map[string]bool{"personalization": true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := segment.DecodeBatch([]byte(`{"batch":[{"type":"track","event":"Product Viewed","userId":"` + user + `","messageId":"pause-1","properties":{"product_id":"p1","category":"Home"}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := listening.Collect.Ingest(ctx, collect.Caller{Server: true, KeyID: "k"}, &b, collect.Request{}); err != nil {
+		t.Fatal(err)
+	}
+	m := listening.Personalize.Model()
+	if !m.Holds(res.SubjectID) {
+		t.Fatal("the listening node did not learn the event")
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			listening.Personalize.Sync(ctx)
+			if cond() {
+				return
+			}
+		}
+		t.Fatal(what)
+	}
+	if err := pausing.Personalize.Pause(ctx, res.SubjectID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the pause on the other node did not reach this node's model", func() bool { return !m.Holds(res.SubjectID) })
+	if err := pausing.Personalize.Resume(ctx, res.SubjectID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the resume on the other node did not replay the shopper here", func() bool { return m.Holds(res.SubjectID) })
+}

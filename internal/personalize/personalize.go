@@ -411,8 +411,27 @@ func (s *Service) Forget(ctx context.Context, subjectID string) error {
 }
 
 // consentChanged forgets the changed shoppers who no longer grant
-// personalization (withdrawal, objection, restriction, erasure).
+// personalization (withdrawal, objection, restriction, erasure) and reloads
+// the choices of the others (a pause or a deleted interest made on another
+// node arrives this way too).
 func (s *Service) consentChanged(ctx context.Context, ids []string, log *slog.Logger) {
+	if ids == nil {
+		// Notices may have been missed: reload every shopper's choices.
+		paused, muted, err := s.store.InterestPrefs(ctx)
+		if err != nil {
+			log.Warn("personalisation: reloading the shoppers' choices", "err", err)
+			return
+		}
+		s.prefsMu.Lock()
+		s.paused, s.muted = paused, muted
+		s.prefsMu.Unlock()
+		for id := range paused {
+			for _, m := range s.models() {
+				m.Remove(id)
+			}
+		}
+		return
+	}
 	pol := s.consent.Policy()
 	for _, id := range ids {
 		if id == "" {
@@ -425,11 +444,55 @@ func (s *Service) consentChanged(ctx context.Context, ids []string, log *slog.Lo
 			log.Warn("personalisation: reading a changed shopper", "err", err)
 			continue
 		case pol.Allowed(subj.State, subj.Flags(), datamap.PurposePersonalization, s.Now()):
+			if err := s.reloadChoices(ctx, id); err != nil {
+				log.Warn("personalisation: reloading a shopper's choices", "err", err)
+			}
 			continue
 		}
 		if err := s.Forget(ctx, id); err != nil {
 			log.Warn("personalisation: forgetting a shopper", "err", err)
 		}
+	}
+}
+
+// reloadChoices reads a shopper's pause and muted categories from the
+// store; a pause takes them out of the model, a resume replays them.
+func (s *Service) reloadChoices(ctx context.Context, subjectID string) error {
+	prof, err := s.profiles.Profile(ctx, subjectID, s.Now())
+	if err != nil {
+		return err
+	}
+	s.prefsMu.Lock()
+	was := s.paused[subjectID]
+	if prof.Paused {
+		s.paused[subjectID] = true
+	} else {
+		delete(s.paused, subjectID)
+	}
+	if len(prof.Muted) > 0 {
+		s.muted[subjectID] = prof.Muted
+	} else {
+		delete(s.muted, subjectID)
+	}
+	s.prefsMu.Unlock()
+	switch {
+	case prof.Paused && !was:
+		for _, m := range s.models() {
+			m.Remove(subjectID)
+		}
+		s.retargets.drop(subjectID)
+	case !prof.Paused && was:
+		return s.replaySubject(ctx, subjectID)
+	}
+	return nil
+}
+
+// RemoteChanged is told which subjects another node changed (nil: notices
+// may have been missed); they are handled as local consent changes.
+func (s *Service) RemoteChanged(subjectIDs []string) {
+	select {
+	case s.changes <- subjectIDs:
+	default:
 	}
 }
 
@@ -465,6 +528,7 @@ func (s *Service) Pause(ctx context.Context, subjectID string) error {
 		m.Remove(subjectID)
 	}
 	s.retargets.drop(subjectID)
+	s.consent.Changed(subjectID) // other nodes reload the shopper's choices
 	return nil
 }
 
@@ -477,6 +541,12 @@ func (s *Service) Resume(ctx context.Context, subjectID string) error {
 	s.prefsMu.Lock()
 	delete(s.paused, subjectID)
 	s.prefsMu.Unlock()
+	s.consent.Changed(subjectID) // other nodes reload the shopper's choices
+	return s.replaySubject(ctx, subjectID)
+}
+
+// replaySubject teaches the models one shopper's stored events again.
+func (s *Service) replaySubject(ctx context.Context, subjectID string) error {
 	return s.Replay.ReplayPersonal(ctx, eventNames(), subjectID, func(id string, sig collect.Signal) error {
 		for _, m := range s.models() {
 			s.addTo(m, id, sig)
@@ -496,6 +566,7 @@ func (s *Service) DeleteInterest(ctx context.Context, subjectID, category string
 		s.muted[subjectID] = append(slices.Clone(s.muted[subjectID]), category)
 	}
 	s.prefsMu.Unlock()
+	s.consent.Changed(subjectID) // other nodes reload the shopper's choices
 	return nil
 }
 
