@@ -71,6 +71,10 @@ type Server struct {
 	// Ready reports whether the server may take traffic (false while
 	// shutting down).
 	Ready func() bool
+	// Script serves tact.js and its stylesheet (/tact.js, /tact.css,
+	// /tact.js.json and the versioned /tact/…); PrivacyCenter serves
+	// /privacy and /privacy/…. Either may be nil.
+	Script, PrivacyCenter http.Handler
 
 	metrics    *metrics
 	mux        *http.ServeMux
@@ -92,6 +96,15 @@ func (s *Server) Handler() http.Handler {
 	s.keyLimiter = s.newKeyLimiter(s.RateLimitPerKey)
 	s.reqLimits = s.newRequestLimiters()
 	s.routes()
+	if s.Script != nil {
+		for _, p := range []string{"GET /tact.js", "GET /tact.css", "GET /tact.js.json", "GET /tact/"} {
+			s.mux.Handle(p, s.Script)
+		}
+	}
+	if s.PrivacyCenter != nil {
+		s.mux.Handle("/privacy", s.PrivacyCenter)
+		s.mux.Handle("/privacy/", s.PrivacyCenter)
+	}
 	return s.observe(s.mux)
 }
 
