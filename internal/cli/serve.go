@@ -17,6 +17,7 @@ import (
 	"github.com/tact-cdp/tact/internal/app"
 	"github.com/tact-cdp/tact/internal/datamap"
 	"github.com/tact-cdp/tact/internal/httpapi"
+	"github.com/tact-cdp/tact/internal/privacy"
 )
 
 func runServe(ctx context.Context, env *Env, args []string) error {
@@ -26,6 +27,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	addr := fs.String("addr", envOr(env, "TACT_ADDR", "127.0.0.1:8080"), "address to listen on (TACT_ADDR)")
 	publicURL := fs.String("public-url", env.Getenv("TACT_PUBLIC_URL"), "URL where shoppers reach tact, used in links and as the ledger's name (TACT_PUBLIC_URL)")
 	personalization := fs.Bool("personalization", env.Getenv("TACT_PERSONALIZATION") != "false", "learn interest profiles and recommendations from events stored for personalisation; false switches learning off (TACT_PERSONALIZATION)")
+	shopName := fs.String("shop-name", env.Getenv("TACT_SHOP_NAME"), "the shop's name on the privacy center (TACT_SHOP_NAME)")
+	accent := fs.String("privacy-accent", env.Getenv("TACT_PRIVACY_ACCENT"), "the privacy center's accent colour, #rrggbb (TACT_PRIVACY_ACCENT)")
+	background := fs.String("privacy-background", env.Getenv("TACT_PRIVACY_BACKGROUND"), "the privacy center's background colour, #rrggbb (TACT_PRIVACY_BACKGROUND)")
 	smtpURL := fs.String("smtp", env.Getenv("TACT_SMTP"), "smtp://user:pass@host:port for mail; default: the local outbox (TACT_SMTP)")
 	logLevel := fs.String("log-level", envOr(env, "TACT_LOG_LEVEL", "info"), "debug, info, warn or error (TACT_LOG_LEVEL)")
 	tokenTTL := fs.Duration("subject-token-ttl", envDuration(env, "TACT_SUBJECT_TOKEN_TTL", 24*time.Hour), "lifetime of a browser's subject token; each consent decision rotates it (TACT_SUBJECT_TOKEN_TTL)")
@@ -113,6 +117,18 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		RateLimitPerIP: *rateIP, RateLimitPerKey: *rateKey, TrustedProxies: trusted,
 		Rights: a.Rights, Catalog: a.Catalog, Interests: a.Interests, Personalize: a.Personalize, RequestLimits: httpapi.RequestLimits{PerEmail: *reqEmail, PerIP: *reqIP, PerKey: *reqKey},
 	}
+	center := &privacy.Center{
+		Consent: a.Consent, DataMap: func() *datamap.Map { return a.DataMap }, Rights: a.Rights,
+		Theme:         privacy.Theme{ShopName: *shopName, Accent: *accent, Background: *background},
+		SecureCookies: api.SecureCookies, Log: log,
+	}
+	if !sf.cfg.NoPersonalization {
+		center.Personalize, center.Interests = a.Personalize, a.Interests
+	}
+	if err := center.Check(); err != nil {
+		return usageErr("%v", err)
+	}
+	api.PrivacyCenter = center.Handler()
 	srv := &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
