@@ -18,6 +18,7 @@ import (
 	"github.com/tact-cdp/tact/internal/datamap"
 	"github.com/tact-cdp/tact/internal/httpapi"
 	"github.com/tact-cdp/tact/internal/privacy"
+	"github.com/tact-cdp/tact/internal/tactjs"
 )
 
 func runServe(ctx context.Context, env *Env, args []string) error {
@@ -129,6 +130,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return usageErr("%v", err)
 	}
 	api.PrivacyCenter = center.Handler()
+	api.Script = tactjs.Handler()
 	srv := &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
