@@ -47,7 +47,8 @@ func commands() []command {
 		{"outbox", "outbox list|show: mail kept locally (when no --smtp is given)", runOutbox},
 		{"audit", "audit verify: check the hash chain of the access audit log", runAudit},
 		{"eval", "eval recs --orders FILE --cutoff DATE: offline evaluation of recommendations against baselines", runEval},
-		{"bench", "bench consent|ingest|purge|ledger: whole-system benchmarks", runBench},
+		{"bench", "bench consent|ingest|purge|recs|ledger: whole-system benchmarks", runBench},
+		{"demo", "demo: tact and a demo shop on two loopback origins (open the shop in a browser)", runDemo},
 	}
 }
 

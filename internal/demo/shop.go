@@ -82,7 +82,7 @@ func (s *Shop) Handler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(names)
 	})
-	for _, f := range []string{"shop.js", "shop.css"} {
+	for _, f := range []string{"shop.js", "shop.css", "analytics-demo.js"} {
 		typ := "text/javascript; charset=utf-8"
 		if strings.HasSuffix(f, ".css") {
 			typ = "text/css; charset=utf-8"

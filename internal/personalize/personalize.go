@@ -630,6 +630,12 @@ func (s *Service) Recommend(r Request) (recommend.Answer, error) {
 		q.Retargeted = s.retargets.counts(q.Shopper, now.Add(-m.Config().RetargetWindow).Unix())
 	}
 	a := m.Recommend(q)
+	if a.Personalized && len(a.Items) == 0 {
+		// Nothing personal to show (all the shopper's items bought, say):
+		// the non-personal answer, which reads nothing about them.
+		q.Shopper, q.Sensitive, q.Muted, q.Retargeted = "", false, nil, nil
+		a = m.Recommend(q)
+	}
 	if a.Personalized {
 		var shown []string
 		for _, it := range a.Items {

@@ -43,6 +43,7 @@
     document.getElementById("recs").dataset.personalized = String(a.personalized);
     toggle.hidden = !(a.personalized || !personalized);
     toggle.textContent = personalized ? T.off : T.on;
+    document.getElementById("recs").hidden = a.items.length === 0 && personalized;
     list.textContent = "";
     a.items.forEach(function (it) {
       var li = document.createElement("li"), link = document.createElement("a"), why = document.createElement("small");
