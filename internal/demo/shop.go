@@ -82,7 +82,7 @@ func (s *Shop) Handler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(names)
 	})
-	for _, f := range []string{"shop.js", "shop.css", "analytics-demo.js"} {
+	for _, f := range []string{"shop.js", "shop.css", "analytics-demo.js", "gtag-stub.js"} {
 		typ := "text/javascript; charset=utf-8"
 		if strings.HasSuffix(f, ".css") {
 			typ = "text/css; charset=utf-8"
@@ -123,6 +123,9 @@ func (s *Shop) render(w http.ResponseWriter, r *http.Request, page string, data 
 		name = "Hearth & Home"
 	}
 	data["Shop"], data["Lang"], data["T"], data["Tact"], data["WriteKey"] = name, loc, texts[loc], strings.TrimSuffix(s.TactURL, "/"), s.WriteKey
+	// ?gtag=1 adds the stand-in of a Google tag's dataLayer before tact.js,
+	// to show Consent Mode.
+	data["GTag"] = r.URL.Query().Get("gtag") == "1"
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Security-Policy", s.CSP())
 	w.Header().Set("Referrer-Policy", "strict-origin-when-cross-origin")

@@ -516,3 +516,23 @@ func TestDemoShopUnderStrictCSP(t *testing.T) {
 		t.Errorf("stored events of the shopper: %v", keys)
 	}
 }
+
+// Consent Mode v2: the default (all denied) comes first, then an update
+// with what the shopper granted.
+func TestConsentModeDefaultThenUpdate(t *testing.T) {
+	s := newStack(t)
+	s.openShop("/?gtag=1")
+	s.run(chromedp.Click(chromedp.CSS(`#tact-accept-all`)))
+	s.consentState()
+	var calls []string
+	s.eval(`dataLayer.map(a => Array.from(a)).filter(a => a[0] === 'consent').map(a => a[1] + ' ' + JSON.stringify(a[2]))`, &calls)
+	if len(calls) < 2 || !strings.HasPrefix(calls[0], "default ") || !strings.HasPrefix(calls[len(calls)-1], "update ") {
+		t.Fatalf("Consent Mode calls %q: want default first, then update", calls)
+	}
+	if !strings.Contains(calls[0], `"analytics_storage":"denied"`) || !strings.Contains(calls[0], `"ad_storage":"denied"`) {
+		t.Errorf("default %s: want everything denied in an opt-in regime", calls[0])
+	}
+	if last := calls[len(calls)-1]; !strings.Contains(last, `"analytics_storage":"granted"`) {
+		t.Errorf("update after Accept all %s: want analytics_storage granted", last)
+	}
+}
