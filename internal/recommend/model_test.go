@@ -681,7 +681,9 @@ func TestPopularityFromMeasurement(t *testing.T) {
 	buyBoth(t, m, "s", 6, "shade", "bulb")
 	m.Refresh()
 	a = m.Recommend(Query{Limit: 10})
-	pos := func(id string) int { return slices.IndexFunc(a.Items, func(r Recommendation) bool { return r.ID == id }) }
+	pos := func(id string) int {
+		return slices.IndexFunc(a.Items, func(r Recommendation) bool { return r.ID == id })
+	}
 	if pos("shade") < 0 || pos("shade") > pos("lamp") {
 		t.Errorf("after consented purchases: %+v", a.Items)
 	}
