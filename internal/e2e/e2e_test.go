@@ -277,9 +277,10 @@ func TestAcceptAllStoresEventsWithTheirPurposes(t *testing.T) {
 	if !found {
 		t.Errorf("stored events' purposes %v: want a product view under analytics and personalization", got)
 	}
-	// A later change does not run the tag again.
-	s.run(chromedp.Evaluate[chromedp.Void](`tact.consent.open()`), chromedp.WaitVisible(chromedp.CSS(`#tact-banner`)),
-		chromedp.Click(chromedp.CSS(`#tact-accept-all`)))
+	// The "Privacy choices" link reopens the banner; a later change does
+	// not run the tag again.
+	s.run(chromedp.WaitVisible(chromedp.CSS(`#tact-privacy-link`)), chromedp.Click(chromedp.CSS(`#tact-privacy-link`)),
+		chromedp.WaitVisible(chromedp.CSS(`#tact-banner`)), chromedp.Click(chromedp.CSS(`#tact-accept-all`)))
 	time.Sleep(300 * time.Millisecond)
 	s.eval(`window.demoAnalyticsRuns || 0`, &runs)
 	if runs != float64(1) {
@@ -534,5 +535,40 @@ func TestConsentModeDefaultThenUpdate(t *testing.T) {
 	}
 	if last := calls[len(calls)-1]; !strings.Contains(last, `"analytics_storage":"granted"`) {
 		t.Errorf("update after Accept all %s: want analytics_storage granted", last)
+	}
+}
+
+// The second layer by keyboard alone: Choose, a switch toggled with Space,
+// Save.
+func TestChooseByKeyboardAlone(t *testing.T) {
+	s := newStack(t)
+	s.openShop("/")
+	tabTo := func(id string) {
+		t.Helper()
+		for range 30 {
+			var at string
+			s.eval(`document.activeElement && document.activeElement.id`, &at)
+			if at == id {
+				return
+			}
+			s.run(chromedp.KeyEvent("\t"))
+		}
+		t.Fatalf("Tab never reached #%s", id)
+	}
+	tabTo("tact-choose")
+	s.run(chromedp.KeyEvent("\r"))
+	tabTo("tact-purpose-analytics")
+	s.run(chromedp.KeyEvent(" "))
+	var checked bool
+	s.eval(`document.getElementById('tact-purpose-analytics').checked`, &checked)
+	if !checked {
+		t.Fatal("Space did not switch analytics on")
+	}
+	tabTo("tact-save")
+	s.run(chromedp.KeyEvent("\r"))
+	state := s.serverState(s.consentState()["anonymousId"].(string))
+	if !state["analytics"].Granted || state["personalization"].Granted || state["advertising"].Granted {
+		t.Errorf("after choosing analytics by keyboard: analytics %v, personalization %v, advertising %v",
+			state["analytics"].Granted, state["personalization"].Granted, state["advertising"].Granted)
 	}
 }
