@@ -1,10 +1,11 @@
 // Package tact holds the vocabulary every part of tact shares: application
-// error codes, which the HTTP layer maps to status codes in exactly one place.
+// error codes, and the one place they map to HTTP status codes.
 package tact
 
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Application error codes.
@@ -60,4 +61,28 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "internal error"
+}
+
+// HTTPStatus is the HTTP status of an application error code (500 for
+// EINTERNAL and unknown codes).
+func HTTPStatus(code string) int {
+	switch code {
+	case EINVALID:
+		return http.StatusBadRequest
+	case ENOTFOUND:
+		return http.StatusNotFound
+	case ECONFLICT:
+		return http.StatusConflict
+	case EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case EFORBIDDEN:
+		return http.StatusForbidden
+	case ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case ERATELIMITED:
+		return http.StatusTooManyRequests
+	case EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
 }

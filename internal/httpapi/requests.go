@@ -164,7 +164,7 @@ func (s *Server) postVerify(w http.ResponseWriter, r *http.Request) error {
 	if form {
 		status := http.StatusOK
 		if err != nil {
-			status = statusOf(tact.ErrorCode(err))
+			status = tact.HTTPStatus(tact.ErrorCode(err))
 		}
 		return s.page(w, status, verifiedPage, pageData{Locale: req.Locale, Err: errText(err)})
 	}

@@ -195,7 +195,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	if errors.Is(err, context.Canceled) {
 		code = tact.EUNAVAILABLE
 	}
-	status := statusOf(code)
+	status := tact.HTTPStatus(code)
 	if status >= 500 {
 		s.Log.Error("request failed", "route", r.Pattern, "err", err)
 	}
@@ -206,28 +206,6 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		w.Header().Set("WWW-Authenticate", `Basic realm="tact"`)
 	}
 	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": tact.ErrorMessage(err)}})
-}
-
-func statusOf(code string) int {
-	switch code {
-	case tact.EINVALID:
-		return http.StatusBadRequest
-	case tact.ENOTFOUND:
-		return http.StatusNotFound
-	case tact.ECONFLICT:
-		return http.StatusConflict
-	case tact.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case tact.EFORBIDDEN:
-		return http.StatusForbidden
-	case tact.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case tact.ERATELIMITED:
-		return http.StatusTooManyRequests
-	case tact.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

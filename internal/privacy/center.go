@@ -246,30 +246,6 @@ func isJSONBody(r *http.Request) bool {
 	return err == nil && t == "application/json"
 }
 
-// statusOf maps application error codes to HTTP statuses (the same mapping
-// as httpapi's).
-func statusOf(code string) int {
-	switch code {
-	case tact.EINVALID:
-		return http.StatusBadRequest
-	case tact.ENOTFOUND:
-		return http.StatusNotFound
-	case tact.ECONFLICT:
-		return http.StatusConflict
-	case tact.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case tact.EFORBIDDEN:
-		return http.StatusForbidden
-	case tact.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case tact.ERATELIMITED:
-		return http.StatusTooManyRequests
-	case tact.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
-
 // fail renders an error: {"error":{"code","message"}} for scripts, a short
 // page for browsers. The cause of internal errors is logged, never shown.
 func (c *Center) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -278,7 +254,7 @@ func (c *Center) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.As(err, &mbe) {
 		code, err = tact.ETOOLARGE, tact.Errorf(tact.ETOOLARGE, "request body is over %d bytes", mbe.Limit)
 	}
-	status := statusOf(code)
+	status := tact.HTTPStatus(code)
 	if err == errMethod {
 		status = http.StatusMethodNotAllowed
 	}
