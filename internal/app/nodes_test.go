@@ -21,22 +21,9 @@ import (
 // has the shopper's consent cached: the change is published before the
 // decision is answered (DESIGN 4), and the listening node drops its copy.
 func TestWithdrawalOnOneNodeReachesTheOthersGate(t *testing.T) {
-	url := testenv.PostgresURL(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	root, _ := vault.GenerateRootSecret()
-	node := func() *app.App {
-		db, err := postgres.Open(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := app.New(ctx, app.Config{DataDir: t.TempDir()}, db, root, datamap.Default())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { a.Close() })
-		return a
-	}
+	node := nodes(t, ctx)
 	listening, deciding, deaf := node(), node(), node()
 	go listening.Store.ListenSubjects(ctx, listening.Collect.RemoteChanged, func(msg string, err error) { t.Log(msg, err) })
 	time.Sleep(300 * time.Millisecond) // LISTEN is in place
@@ -94,22 +81,9 @@ func TestWithdrawalOnOneNodeReachesTheOthersGate(t *testing.T) {
 // A pause made on one node reaches another node's recommendations: the
 // shopper leaves its model at once, and comes back when resumed there.
 func TestPauseOnOneNodeReachesTheOthersRecommendations(t *testing.T) {
-	url := testenv.PostgresURL(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	root, _ := vault.GenerateRootSecret()
-	node := func() *app.App {
-		db, err := postgres.Open(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := app.New(ctx, app.Config{DataDir: t.TempDir()}, db, root, datamap.Default())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { a.Close() })
-		return a
-	}
+	node := nodes(t, ctx)
 	listening, pausing := node(), node()
 	go listening.Store.ListenSubjects(ctx, func(ids []string) {
 		listening.Collect.RemoteChanged(ids)
@@ -153,4 +127,23 @@ func TestPauseOnOneNodeReachesTheOthersRecommendations(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor("the resume on the other node did not replay the shopper here", func() bool { return m.Holds(res.SubjectID) })
+}
+
+// nodes returns a constructor of tact nodes sharing one fresh PostgreSQL
+// database and root secret.
+func nodes(t *testing.T, ctx context.Context) func() *app.App {
+	url := testenv.PostgresURL(t)
+	root, _ := vault.GenerateRootSecret()
+	return func() *app.App {
+		db, err := postgres.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := app.New(ctx, app.Config{DataDir: t.TempDir()}, db, root, datamap.Default())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close() })
+		return a
+	}
 }
