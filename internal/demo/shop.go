@@ -33,6 +33,10 @@ type Shop struct {
 	WriteKey string
 	Products []Product
 	Name     string // default "Hearth & Home"
+	// SegmentDir, when set, holds the UMD build of @segment/analytics-next
+	// (its dist/umd files): the shop serves it at /ajs/ and a page at
+	// /segment that loads it behind consent, as tact.js's recipe says.
+	SegmentDir string
 }
 
 // texts are the shop's own words (tact.js brings tact's).
@@ -82,7 +86,13 @@ func (s *Shop) Handler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(names)
 	})
-	for _, f := range []string{"shop.js", "shop.css", "analytics-demo.js", "gtag-stub.js"} {
+	if s.SegmentDir != "" {
+		mux.HandleFunc("GET /segment", func(w http.ResponseWriter, r *http.Request) {
+			s.render(w, r, "segment.html", map[string]any{})
+		})
+		mux.Handle("GET /ajs/", http.StripPrefix("/ajs/", http.FileServer(http.Dir(s.SegmentDir))))
+	}
+	for _, f := range []string{"shop.js", "shop.css", "analytics-demo.js", "gtag-stub.js", "segment-recipe.js"} {
 		typ := "text/javascript; charset=utf-8"
 		if strings.HasSuffix(f, ".css") {
 			typ = "text/css; charset=utf-8"

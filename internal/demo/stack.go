@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/tact-cdp/tact/internal/app"
@@ -65,7 +66,7 @@ func Start(ctx context.Context, a *app.App, tactLn, shopLn net.Listener, product
 		return nil, err
 	}
 	api.PrivacyCenter, api.Script = center.Handler(), tactjs.Handler()
-	shop := &Shop{TactURL: st.TactURL, WriteKey: st.WriteKey, Products: products}
+	shop := &Shop{TactURL: st.TactURL, WriteKey: st.WriteKey, Products: products, SegmentDir: os.Getenv("TACT_AJS_DIR")}
 	for _, s := range []struct {
 		ln net.Listener
 		h  http.Handler

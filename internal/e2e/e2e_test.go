@@ -572,3 +572,60 @@ func TestChooseByKeyboardAlone(t *testing.T) {
 			state["analytics"].Granted, state["personalization"].Granted, state["advertising"].Granted)
 	}
 }
+
+// tact.js's recipe for Segment's analytics-next: the SDK loads only after
+// analytics is granted, writes nothing before, and its events reach tact
+// under the browser's consent. TACT_AJS_DIR holds the SDK's UMD build
+// (bash .ci/run fetches @segment/analytics-next from npm).
+func TestSegmentAnalyticsNextBehindConsent(t *testing.T) {
+	dir := os.Getenv("TACT_AJS_DIR")
+	if _, err := os.Stat(filepath.Join(dir, "index.js")); dir == "" || err != nil {
+		testenv.SkipOrFail(t, "internal/e2e: the analytics-next test needs TACT_AJS_DIR with @segment/analytics-next's dist/umd (bash .ci/run fetches it)")
+	}
+	s := newStack(t)
+	s.openShop("/segment")
+	var before struct {
+		Loaded        bool
+		Local, Cookie int
+	}
+	s.eval(`({Loaded: !!(window.segment && window.segment.instance), Local: localStorage.length, Cookie: document.cookie.length})`, &before)
+	if before.Loaded || before.Local != 0 || before.Cookie != 0 {
+		t.Errorf("before consent: %+v (want the SDK not loaded and nothing stored)", before)
+	}
+	s.run(chromedp.Click(chromedp.CSS(`#tact-reject-all`)))
+	s.consentState()
+	time.Sleep(500 * time.Millisecond)
+	s.eval(`({Loaded: !!(window.segment && window.segment.instance), Local: localStorage.length, Cookie: document.cookie.length})`, &before)
+	if before.Loaded || before.Local != 0 {
+		t.Errorf("after Reject all: %+v (want the SDK not loaded, nothing in localStorage)", before)
+	}
+	// Change of mind: analytics granted in the banner's second layer.
+	s.run(chromedp.Click(chromedp.CSS(`#tact-privacy-link`)), chromedp.WaitVisible(chromedp.CSS(`#tact-banner`)),
+		chromedp.Click(chromedp.CSS(`#tact-choose`)), chromedp.WaitVisible(chromedp.CSS(`#tact-purpose-analytics`)),
+		chromedp.Click(chromedp.CSS(`#tact-purpose-analytics`)), chromedp.Click(chromedp.CSS(`#tact-save`)))
+	anon := s.consentState()["anonymousId"].(string)
+	var got []string
+	for range 100 {
+		v, err := s.app.Collect.Read(context.Background(), vault.KindAnonymousID, anon, "support", true, 0, 100)
+		if err == nil {
+			got = got[:0]
+			for _, e := range v.Events {
+				if e.Event == "Product Viewed" && slices.Equal(e.Purposes, []string{"analytics"}) {
+					got = append(got, e.MessageID)
+				}
+			}
+		}
+		if len(got) > 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(got) == 0 {
+		var errs any
+		s.eval(`window.segment && window.segment.instance ? 'loaded' : 'not loaded'`, &errs)
+		t.Fatalf("no analytics-next event stored under {analytics} for the browser (SDK %v)", errs)
+	}
+	if !strings.HasPrefix(got[0], "ajs-") {
+		t.Errorf("stored messageId %q is not analytics-next's", got[0])
+	}
+}
