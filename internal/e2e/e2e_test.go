@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -27,6 +28,7 @@ import (
 	"github.com/tact-cdp/tact/internal/consent"
 	"github.com/tact-cdp/tact/internal/datamap"
 	"github.com/tact-cdp/tact/internal/demo"
+	"github.com/tact-cdp/tact/internal/measure"
 	"github.com/tact-cdp/tact/internal/store/sqlite"
 	"github.com/tact-cdp/tact/internal/testenv"
 	"github.com/tact-cdp/tact/internal/vault"
@@ -237,6 +239,10 @@ func TestRejectAllStoresNothingPersonal(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	if n, err := s.app.Store.CountEventsStored(context.Background()); err != nil || n != 0 {
 		t.Errorf("%d personal events stored after Reject all (%v)", n, err)
+	}
+	// Reject all also objects to consent-free measurement.
+	if hits := measuredHits(s.app); hits != 0 {
+		t.Errorf("%d hits measured after Reject all, want none (an objection)", hits)
 	}
 	var runs any
 	s.eval(`window.demoAnalyticsRuns || 0`, &runs)
@@ -627,5 +633,98 @@ func TestSegmentAnalyticsNextBehindConsent(t *testing.T) {
 	}
 	if !strings.HasPrefix(got[0], "ajs-") {
 		t.Errorf("stored messageId %q is not analytics-next's", got[0])
+	}
+}
+
+// The banner asks again only when a purpose's notice version changed: a
+// reload after a choice shows nothing; a changed description of one
+// purpose brings the banner back.
+func TestBannerAsksAgainOnlyWhenAPurposeChanged(t *testing.T) {
+	s := newStack(t)
+	s.openShop("/")
+	s.run(chromedp.Click(chromedp.CSS(`#tact-reject-all`)))
+	s.consentState()
+	visible := func() bool {
+		t.Helper()
+		s.run(chromedp.Navigate(s.st.ShopURL + "/"))
+		for range 100 {
+			var ready bool
+			s.eval(`!!(window.tact && tact.consent.get().ready)`, &ready)
+			if ready {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		time.Sleep(300 * time.Millisecond)
+		var v bool
+		s.eval(`(() => { const b = document.getElementById('tact-banner'); return !!b && !b.hidden && getComputedStyle(b).display !== 'none' && b.getBoundingClientRect().height > 0 })()`, &v)
+		return v
+	}
+	if visible() {
+		t.Fatal("the banner asks again although nothing changed")
+	}
+	// The shop rewrites what advertising means: a material change.
+	m := datamap.Default()
+	for i := range m.Purposes {
+		if m.Purposes[i].ID == datamap.PurposeAdvertising {
+			m.Purposes[i].Description = datamap.Text{"en": "Shows you our ads on other sites, now also measured by a new partner.", "zh-CN": "在其他网站上向您展示我们的广告，现在还由新的合作伙伴衡量。"}
+		}
+	}
+	m.ComputeVersions()
+	pol := consent.NewPolicy(m)
+	if pol.NoticeVersion == s.app.Policy.NoticeVersion {
+		t.Fatal("changing a purpose's description did not change the notice version")
+	}
+	if err := s.app.Consent.Publish(context.Background(), pol); err != nil {
+		t.Fatal(err)
+	}
+	s.app.DataMap, s.app.Policy = m, pol
+	// Browsers keep the notice for up to a minute (Cache-Control: max-age=60).
+	if _, err := chromedp.Call(s.browser, network.ClearBrowserCache, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	if !visible() {
+		t.Error("the banner did not ask again after advertising's notice changed")
+	}
+	s.artifact("banner-asks-again-en")
+}
+
+// measuredHits flushes the consent-free measurement and counts its hits.
+func measuredHits(a *app.App) int64 {
+	var n int64
+	for _, c := range a.Measure.Flush() {
+		if c.Dim == measure.DimTotal {
+			n += c.Hits
+		}
+	}
+	return n
+}
+
+// Saving the second layer with nothing chosen stores nothing personal, but
+// the visit is counted in the anonymous aggregates the regime allows.
+func TestNoConsentIsCountedOnlyAnonymously(t *testing.T) {
+	s := newStack(t)
+	s.openShop("/")
+	s.run(chromedp.Click(chromedp.CSS(`#tact-choose`)), chromedp.WaitVisible(chromedp.CSS(`#tact-save`)),
+		chromedp.Click(chromedp.CSS(`#tact-save`)))
+	st := s.consentState()
+	if st["objected"] == true {
+		t.Fatalf("saving with nothing chosen counted as an objection: %v", st)
+	}
+	measuredHits(s.app) // what came before the choice
+	s.run(chromedp.Navigate(s.st.ShopURL+"/p/85123A"), chromedp.WaitReady(chromedp.CSS(`#product`)))
+	var hits int64
+	for range 50 {
+		s.run(chromedp.Evaluate[chromedp.Void](`tact.flush && tact.flush()`))
+		if hits += measuredHits(s.app); hits > 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if hits == 0 {
+		t.Error("the visit was not counted in the anonymous aggregates")
+	}
+	if n, err := s.app.Store.CountEventsStored(context.Background()); err != nil || n != 0 {
+		t.Errorf("%d personal events stored without consent (%v)", n, err)
 	}
 }
