@@ -292,6 +292,25 @@ func TestAcceptAllStoresEventsWithTheirPurposes(t *testing.T) {
 	if runs != float64(1) {
 		t.Errorf("the analytics tag ran %v times after a second choice, want once", runs)
 	}
+	// Held-back tags the page adds later: one for a purpose not granted
+	// stays inert, one for a granted purpose runs.
+	add := `(p => { const x = document.createElement('script'); x.type = 'text/plain'; x.dataset.tactPurpose = p; x.src = '/analytics-demo.js'; document.head.appendChild(x) })`
+	s.js(add + `('sensitive_personalization')`)
+	time.Sleep(500 * time.Millisecond)
+	s.eval(`window.demoAnalyticsRuns || 0`, &runs)
+	if runs != float64(1) {
+		t.Errorf("a tag added later for a purpose not granted ran (runs %v)", runs)
+	}
+	s.js(add + `('analytics')`)
+	for range 30 {
+		if s.eval(`window.demoAnalyticsRuns || 0`, &runs); runs == float64(2) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if runs != float64(2) {
+		t.Errorf("a tag added later for a granted purpose did not run (runs %v)", runs)
+	}
 }
 
 func TestChooseOnlyAnalytics(t *testing.T) {

@@ -125,12 +125,15 @@
     return ask && !!N;
   }
   function granted(id) { return !!st.purposes[id]; }
+  var MO;
 
   // apply makes the state count: Consent Mode, held-back scripts, listeners
   // and the events waiting for it.
   function apply() {
     if (gcm) gtag("consent", "update", gcmState());
     release();
+    // Held-back scripts the page adds later run too, once granted.
+    if (!MO && window.MutationObserver) (MO = new MutationObserver(release)).observe(d.documentElement, { childList: true, subtree: true });
     var s = get();
     H.forEach(function (fn) { try { fn(s); } catch (e) { setTimeout(function () { throw e; }); } });
     schedule();
