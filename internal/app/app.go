@@ -26,6 +26,7 @@ import (
 	"github.com/tact-cdp/tact/internal/personalize"
 	"github.com/tact-cdp/tact/internal/recommend"
 	"github.com/tact-cdp/tact/internal/rights"
+	"github.com/tact-cdp/tact/internal/rights/report"
 	"github.com/tact-cdp/tact/internal/store"
 	"github.com/tact-cdp/tact/internal/store/postgres"
 	"github.com/tact-cdp/tact/internal/store/sqlite"
@@ -186,6 +187,13 @@ func New(ctx context.Context, cfg Config, db *store.DB, root vault.RootSecret, m
 		Store: db.Requests(), Data: db, Consent: svc, Collect: events, Ledger: lg, Vault: v, Tokens: tokens,
 		DataMap: func() *datamap.Map { return m }, Journal: rights.OpenJournal(filepath.Join(cfg.DataDir, "erasures.journal")),
 		PublicURL: publicURL(cfg.PublicURL), Interests: profiles,
+		Retargeting: func(subjectID string) []report.Counter {
+			var out []report.Counter
+			for _, sh := range pz.Retargeting(subjectID) {
+				out = append(out, report.Counter{ItemID: sh.ItemID, Shown: sh.Times, Until: sh.Until})
+			}
+			return out
+		},
 	})
 	a := &App{
 		root:   root,

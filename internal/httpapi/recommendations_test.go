@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -167,6 +168,28 @@ func TestRecommendations(t *testing.T) {
 			}
 			if shown == 0 || shown > 3 {
 				t.Errorf("l1 (viewed) shown back %d times in six answers, want 1..3", shown)
+			}
+			// The access report lists the count (derived data about the
+			// shopper).
+			sh := newShop(t, e)
+			filed := sh.file(202, map[string]any{"type": "access", "userId": "me"}, basic(e.server))
+			sh.work()
+			body, _ := sh.report(filed["requestId"].(string), filed["requestToken"].(string), "json")
+			var rep struct {
+				Derived struct {
+					Retargeting []struct {
+						ItemID string `json:"itemId"`
+						Shown  int    `json:"shown"`
+					} `json:"retargeting"`
+				} `json:"derived"`
+			}
+			if err := json.Unmarshal([]byte(body), &rep); err != nil {
+				t.Fatal(err)
+			}
+			// Earlier answers showed it back too: over all of them the
+			// count stops at the cap.
+			if r := rep.Derived.Retargeting; len(r) != 1 || r[0].ItemID != "l1" || r[0].Shown != 3 {
+				t.Errorf("access report retargeting %+v, want l1 shown back 3 times (the cap) in all", r)
 			}
 		})
 		t.Run("bad input", func(t *testing.T) {

@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -691,6 +692,37 @@ func (r *retargets) add(shopper string, ids []string, at int64) {
 	for _, id := range ids {
 		items[id] = append(items[id], at)
 	}
+}
+
+// Shown is how often an item was shown back to a shopper within the
+// retargeting window, and until when that count lasts.
+type Shown struct {
+	ItemID string
+	Times  int
+	Until  time.Time
+}
+
+// Retargeting lists the items shown back to a shopper (access reports
+// include it), by item id.
+func (s *Service) Retargeting(subjectID string) []Shown {
+	window := s.Model().Config().RetargetWindow
+	since := s.Now().Add(-window).Unix()
+	s.retargets.mu.Lock()
+	defer s.retargets.mu.Unlock()
+	var out []Shown
+	for id, ts := range s.retargets.m[subjectID] {
+		n, last := 0, int64(0)
+		for _, t := range ts {
+			if t >= since {
+				n, last = n+1, max(last, t)
+			}
+		}
+		if n > 0 {
+			out = append(out, Shown{ItemID: id, Times: n, Until: time.Unix(last, 0).Add(window).UTC()})
+		}
+	}
+	slices.SortFunc(out, func(a, b Shown) int { return strings.Compare(a.ItemID, b.ItemID) })
+	return out
 }
 
 func (r *retargets) drop(shopper string) {

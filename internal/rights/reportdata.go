@@ -126,6 +126,9 @@ func (s *Service) buildReport(ctx context.Context, r Request) (*report.Report, r
 			rep.Derived.Interests = append(rep.Derived.Interests, report.Interest{Category: in.Category, Score: math.Round(in.Score*1000) / 1000, Source: "events"})
 		}
 	}
+	if s.Retargeting != nil {
+		rep.Derived.Retargeting = s.Retargeting(r.SubjectID)
+	}
 	receipts, err := s.Data.SubjectReceiptIDs(ctx, r.SubjectID)
 	if err != nil {
 		return nil, nil, err

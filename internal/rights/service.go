@@ -21,6 +21,7 @@ import (
 	"github.com/tact-cdp/tact/internal/consent"
 	"github.com/tact-cdp/tact/internal/datamap"
 	"github.com/tact-cdp/tact/internal/interests"
+	"github.com/tact-cdp/tact/internal/rights/report"
 	"github.com/tact-cdp/tact/internal/subjecttoken"
 	"github.com/tact-cdp/tact/internal/vault"
 )
@@ -64,6 +65,9 @@ type Deps struct {
 	// Interests, when set, is where the shopper's interest profile comes
 	// from (derived data in reports).
 	Interests *interests.Service
+	// Retargeting, when set, lists how often each item was shown back to
+	// the shopper by recommendations, and until when that count lasts.
+	Retargeting func(subjectID string) []report.Counter
 }
 
 // Service files, verifies and answers data subject requests.
