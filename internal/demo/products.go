@@ -5,12 +5,8 @@
 package demo
 
 import (
-	"cmp"
-	"slices"
-	"strings"
-
 	"github.com/tact-cdp/tact/internal/catalog"
-	"github.com/tact-cdp/tact/internal/recommend/eval"
+	"github.com/tact-cdp/tact/internal/loadgen"
 )
 
 // Product is an item of the demo shop.
@@ -65,72 +61,20 @@ var builtIn = []Product{
 }
 
 // Products returns the demo catalogue: the n most bought products of the
-// Online Retail history at path (named from their description, sorted into
-// a few categories by keyword), or the built-in list when path is empty or
+// Online Retail history at path (named, priced and sorted into categories
+// as the load generator does), or the built-in list when path is empty or
 // unreadable. The sensitive demo item is always there.
 func Products(path string, n int) []Product {
 	if path == "" {
 		return builtIn
 	}
-	o, err := eval.LoadFile(path, nil)
-	if err != nil || len(o.Products) == 0 {
+	ps, err := loadgen.RetailProducts(path)
+	if err != nil || len(ps) == 0 {
 		return builtIn
 	}
-	bought := make([]int, len(o.Products))
-	for _, p := range o.Purchases {
-		bought[p.Item]++
-	}
-	idx := make([]int, len(o.Products))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(bought[b], bought[a]) })
 	var out []Product
-	for _, i := range idx[:min(n, len(idx))] {
-		p := o.Products[i]
-		out = append(out, Product{ID: p.Code, Name: titleCase(p.Name), Category: categoryOf(p.Name), Price: priceOf(p.Code)})
+	for _, p := range ps[:min(n, len(ps))] {
+		out = append(out, Product{ID: p.ID, Name: p.Name, Category: p.Category, Price: p.Price})
 	}
 	return append(out, builtIn[len(builtIn)-1])
-}
-
-// categoryOf sorts an Online Retail description into a category by
-// keyword (the data set has none).
-func categoryOf(name string) string {
-	n := strings.ToUpper(name)
-	for _, r := range []struct{ cat, words string }{
-		{"Home/Candles", "T-LIGHT CANDLE"},
-		{"Home/Lighting", "LANTERN LIGHT LAMP"},
-		{"Kitchen/Baking", "CAKE BAKING JAM"},
-		{"Kitchen/Mugs", "MUG CUP TEA"},
-		{"Kitchen/Storage", "LUNCH BOX TIN JAR BOTTLE"},
-		{"Bags", "BAG"},
-		{"Seasonal", "CHRISTMAS EASTER"},
-		{"Toys", "TOY DOLL PLAYHOUSE BLOCKS"},
-		{"Stationery", "CARD PAPER WRAP STICKER PEN"},
-		{"Garden", "GARDEN"},
-	} {
-		for _, w := range strings.Fields(r.words) {
-			if strings.Contains(n, w) {
-				return r.cat
-			}
-		}
-	}
-	return "Gifts"
-}
-
-func titleCase(s string) string {
-	s = strings.ToLower(s)
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// priceOf is a stable made-up price (the history's prices are wholesale).
-func priceOf(code string) float64 {
-	h := 0
-	for _, c := range code {
-		h = h*31 + int(c)
-	}
-	return float64(100+(h%1900+1900)%1900) / 100
 }

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"io"
+	"os"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -55,7 +56,20 @@ func TestProductsFallBackToTheBuiltInList(t *testing.T) {
 	if got := Products("/nonexistent.csv.gz", 40); len(got) != len(builtIn) {
 		t.Errorf("unreadable data: %d products", len(got))
 	}
-	if categoryOf("WHITE HANGING HEART T-LIGHT HOLDER") != "Home/Candles" || categoryOf("SOMETHING ELSE") != "Gifts" {
-		t.Error("categoryOf")
+}
+
+func TestProductsFromTheOnlineRetailData(t *testing.T) {
+	const path = "../../../shared/data/online-retail/online-retail-train.csv.gz"
+	if _, err := os.Stat(path); err != nil {
+		t.Skip("the Online Retail data is not here (../shared/data/online-retail)")
+	}
+	ps := Products(path, 40)
+	if len(ps) != 41 || ps[40].Category != "Health/Vitamins" {
+		t.Fatalf("%d products, last %+v: want 40 best sellers and the sensitive demo item", len(ps), ps[len(ps)-1])
+	}
+	for _, p := range ps[:40] {
+		if p.Name == "" || p.Category == "" || p.Price <= 0 {
+			t.Errorf("product %+v lacks a name, category or price", p)
+		}
 	}
 }

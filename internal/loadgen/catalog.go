@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tact-cdp/tact/internal/recommend/eval"
 )
 
 type product struct {
@@ -232,7 +234,7 @@ func loadRetail(r io.Reader) ([]product, []string, error) {
 			seen[c] = true
 			customers = append(customers, c)
 		}
-		if !isProductCode(code) {
+		if !eval.IsProductCode(code) {
 			continue
 		}
 		it := items[code]
@@ -286,26 +288,31 @@ func loadRetail(r io.Reader) ([]product, []string, error) {
 	return ps, customers, nil
 }
 
+// RetailProduct is a product of the Online Retail data set as a shop would
+// list it.
+type RetailProduct struct {
+	ID, Name, Category string
+	Price              float64 // GBP, the most frequent positive price
+}
+
+// RetailProducts reads the Online Retail CSV at path (gzip or plain): its
+// products in order of popularity, named and sorted into categories as the
+// load generator's events name them.
+func RetailProducts(path string) ([]RetailProduct, error) {
+	ps, _, err := loadRetailFile(path)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]RetailProduct, len(ps))
+	for i, p := range ps {
+		out[i] = RetailProduct(p)
+	}
+	return out, nil
+}
+
 func lessPrice(a, b string) bool {
 	x, _ := strconv.ParseFloat(a, 64)
 	y, _ := strconv.ParseFloat(b, 64)
 	return x < y
 }
 
-// isProductCode is true for the data set's product codes: five digits and
-// an optional letter suffix. Postage, fees, vouchers and manual entries
-// (POST, DOT, C2, M, BANK CHARGES, DCGS…, gift_0001_…) are not.
-func isProductCode(s string) bool {
-	if len(s) < 5 {
-		return false
-	}
-	for i := range len(s) {
-		c := s[i]
-		digit := c >= '0' && c <= '9'
-		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
-		if i < 5 && !digit || i >= 5 && !letter {
-			return false
-		}
-	}
-	return true
-}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tact-cdp/tact/internal/recommend/eval"
 )
 
 // retailFixture has the data set's quirks: quoted commas and doubled
@@ -104,8 +106,8 @@ func TestIsProductCode(t *testing.T) {
 		"POST": false, "DOT": false, "C2": false, "M": false, "BANK CHARGES": false, "AMAZONFEE": false,
 		"DCGS0003": false, "DCGS0066P": false, "gift_0001_20": false, "1234": false, "12345-": false, "": false,
 	} {
-		if got := isProductCode(code); got != want {
-			t.Errorf("isProductCode(%q) = %v, want %v", code, got, want)
+		if got := eval.IsProductCode(code); got != want {
+			t.Errorf("eval.IsProductCode(%q) = %v, want %v", code, got, want)
 		}
 	}
 }
@@ -128,7 +130,7 @@ func TestRetailDataSet(t *testing.T) {
 		t.Errorf("most popular product %+v, want 85123A", ps[0])
 	}
 	for _, p := range ps {
-		if !isProductCode(p.ID) || p.Price <= 0 || p.Name == "" {
+		if !eval.IsProductCode(p.ID) || p.Price <= 0 || p.Name == "" {
 			t.Fatalf("product %+v", p)
 		}
 	}
@@ -153,7 +155,7 @@ func FuzzLoadRetail(f *testing.F) {
 			return
 		}
 		for _, p := range ps {
-			if !isProductCode(p.ID) || p.Price <= 0 || p.Name == "" {
+			if !eval.IsProductCode(p.ID) || p.Price <= 0 || p.Name == "" {
 				t.Fatalf("product %+v", p)
 			}
 		}
