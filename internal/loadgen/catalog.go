@@ -315,4 +315,3 @@ func lessPrice(a, b string) bool {
 	y, _ := strconv.ParseFloat(b, 64)
 	return x < y
 }
-
