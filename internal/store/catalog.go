@@ -66,20 +66,7 @@ func (s *CatalogStore) Item(ctx context.Context, id string) (catalog.Item, error
 
 // SensitiveItemIDs implements catalog.Store.
 func (s *CatalogStore) SensitiveItemIDs(ctx context.Context) ([]string, error) {
-	rows, err := s.db.read.QueryContext(ctx, "SELECT id FROM catalog_items WHERE sensitive = 1")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return s.db.strings(ctx, "SELECT id FROM catalog_items WHERE sensitive = 1")
 }
 
 // CountItems is how many items the catalogue holds.

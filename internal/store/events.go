@@ -311,3 +311,28 @@ func (s *EventStore) Suppressions(ctx context.Context, now time.Time) (map[vault
 	}
 	return out, rows.Err()
 }
+
+// column runs a one-column query on the reader pool and passes each value
+// to fn.
+func (db *DB) column(ctx context.Context, q string, args []any, fn func(string)) error {
+	rows, err := db.read.QueryContext(ctx, db.q(q), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return err
+		}
+		fn(v)
+	}
+	return rows.Err()
+}
+
+// strings runs a one-column query on the reader pool.
+func (db *DB) strings(ctx context.Context, q string, args ...any) ([]string, error) {
+	var out []string
+	err := db.column(ctx, q, args, func(v string) { out = append(out, v) })
+	return out, err
+}

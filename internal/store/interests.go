@@ -39,10 +39,10 @@ func (s *InterestStore) addChunk(ctx context.Context, adds []interests.Add, half
 		}
 	}
 	live := map[string]bool{}
-	if err := s.column(ctx, "SELECT id FROM subjects WHERE id IN "+inList(len(ids)), ids, func(id string) { live[id] = true }); err != nil {
+	if err := s.db.column(ctx, "SELECT id FROM subjects WHERE id IN "+inList(len(ids)), ids, func(id string) { live[id] = true }); err != nil {
 		return err
 	}
-	if err := s.column(ctx, "SELECT subject_id FROM interest_pauses WHERE subject_id IN "+inList(len(ids)), ids, func(id string) { delete(live, id) }); err != nil {
+	if err := s.db.column(ctx, "SELECT subject_id FROM interest_pauses WHERE subject_id IN "+inList(len(ids)), ids, func(id string) { delete(live, id) }); err != nil {
 		return err
 	}
 	muted := map[string][]string{}
@@ -100,23 +100,6 @@ func (s *InterestStore) addChunk(ctx context.Context, adds []interests.Add, half
 }
 
 func rows4(n int) string { return strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", n), ", ") }
-
-// column runs a one-column query on the reader pool.
-func (s *InterestStore) column(ctx context.Context, q string, args []any, fn func(string)) error {
-	rows, err := s.db.read.QueryContext(ctx, s.db.q(q), args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return err
-		}
-		fn(v)
-	}
-	return rows.Err()
-}
 
 // pairs runs a two-column query on the reader pool.
 func (s *InterestStore) pairs(ctx context.Context, q string, args []any, fn func(a, b string)) error {
@@ -208,7 +191,7 @@ func (s *InterestStore) SetPaused(ctx context.Context, subjectID string, paused 
 // categories (few: they are the shoppers' own choices).
 func (s *InterestStore) InterestPrefs(ctx context.Context) (paused map[string]bool, muted map[string][]string, err error) {
 	paused, muted = map[string]bool{}, map[string][]string{}
-	if err := s.column(ctx, "SELECT subject_id FROM interest_pauses", nil, func(id string) { paused[id] = true }); err != nil {
+	if err := s.db.column(ctx, "SELECT subject_id FROM interest_pauses", nil, func(id string) { paused[id] = true }); err != nil {
 		return nil, nil, err
 	}
 	err = s.pairs(ctx, "SELECT subject_id, category FROM interest_mutes ORDER BY subject_id, category", nil, func(id, cat string) {

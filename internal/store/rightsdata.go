@@ -34,20 +34,7 @@ func (db *DB) SubjectIdentities(ctx context.Context, subjectID string) ([]consen
 
 // SubjectReceiptIDs returns the ids of a subject's receipts in ledger order.
 func (db *DB) SubjectReceiptIDs(ctx context.Context, subjectID string) ([]string, error) {
-	rows, err := db.read.QueryContext(ctx, db.q("SELECT id FROM receipts WHERE subject_id = ? ORDER BY leaf_index"), subjectID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return db.strings(ctx, "SELECT id FROM receipts WHERE subject_id = ? ORDER BY leaf_index", subjectID)
 }
 
 // RewriteEvents passes each of a subject's events of type typ to fn, oldest
