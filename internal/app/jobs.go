@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -61,6 +62,14 @@ func (a *App) RunJobs(ctx context.Context, log *slog.Logger) {
 	if !a.Config.NoPersonalization {
 		run(func() { a.Personalize.Run(ctx, log) })
 	}
+	run(func() {
+		a.Marketing.Logf = func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
+		a.OptIn.Logf = a.Marketing.Logf
+		a.Marketing.Sender.Logf = func(format string, args ...any) { log.Info(fmt.Sprintf(format, args...)) }
+		if err := a.Marketing.Start(ctx); err != nil {
+			log.Error("audiences", "err", err)
+		}
+	})
 	run(func() {
 		// Items seen in events reach the catalogue, and interests the
 		// profiles, within seconds; items flagged sensitive on other nodes

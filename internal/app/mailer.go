@@ -46,7 +46,11 @@ func mailName(s string) string {
 }
 
 func (m *mailer) Send(ctx context.Context, l rights.Letter) error {
-	return m.smtp.Send(ctx, mail.Message{From: m.from, To: l.To, Subject: l.Subject, Text: l.Text})
+	msg := mail.Message{From: m.from, To: l.To, Subject: l.Subject, Text: l.Text}
+	for _, h := range l.Headers {
+		msg.Headers = append(msg.Headers, mail.Header{Name: h.Name, Value: h.Value})
+	}
+	return m.smtp.Send(ctx, msg)
 }
 
 // publicURL is where links in mail point: --public-url, else tact's

@@ -45,6 +45,8 @@ func commands() []command {
 		{"catalog", "catalog import FILE: products (CSV or JSONL) for recommendations", runCatalog},
 		{"requests", "requests list|show|extend|deny: data subject requests and their deadlines", runRequests},
 		{"outbox", "outbox list|show: mail kept locally (when no --smtp is given)", runOutbox},
+		{"audiences", "audiences create|list|show|export: marketing audiences of consenting shoppers", runAudiences},
+		{"destinations", "destinations add|list|test|sync: webhook and file destinations of audiences", runDestinations},
 		{"audit", "audit verify: check the hash chain of the access audit log", runAudit},
 		{"eval", "eval recs --orders FILE --cutoff DATE: offline evaluation of recommendations against baselines", runEval},
 		{"bench", "bench consent|ingest|purge|recs|ledger: whole-system benchmarks", runBench},

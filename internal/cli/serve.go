@@ -116,7 +116,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		SecureCookies: !strings.HasPrefix(*publicURL, "http://") || isLocal(*publicURL),
 		TokenTTL:      *tokenTTL, GPCUpdated: gpcUpdated, Ready: ready.Load, PublicURL: *publicURL,
 		RateLimitPerIP: *rateIP, RateLimitPerKey: *rateKey, TrustedProxies: trusted,
-		Rights: a.Rights, Catalog: a.Catalog, Interests: a.Interests, Personalize: a.Personalize, RequestLimits: httpapi.RequestLimits{PerEmail: *reqEmail, PerIP: *reqIP, PerKey: *reqKey},
+		Rights: a.Rights, Catalog: a.Catalog, Interests: a.Interests, Personalize: a.Personalize, OptIn: a.OptIn, Marketing: a.Marketing, RequestLimits: httpapi.RequestLimits{PerEmail: *reqEmail, PerIP: *reqIP, PerKey: *reqKey},
 	}
 	center := &privacy.Center{
 		Consent: a.Consent, DataMap: func() *datamap.Map { return a.DataMap }, Rights: a.Rights,

@@ -97,6 +97,7 @@ type Service struct {
 	bitsMu     sync.Mutex
 	catalog    Catalog
 	learner    Learner
+	observer   Observer
 	// suppression holds the running suppressions (erased shoppers' ids) in
 	// memory: they are few, and ingest asks about every identifier.
 	suppression suppressionCache
@@ -152,6 +153,8 @@ type Options struct {
 	Catalog Catalog
 	// Learner, when set, is told of events stored for personalisation.
 	Learner Learner
+	// Observer, when set, is told of stored personal track events it wants.
+	Observer Observer
 }
 
 // NewService returns a collection service.
@@ -166,7 +169,7 @@ func NewService(st Store, cs *consent.Service, v *vault.Vault, dm func() *datama
 		opts.CacheTTL = 30 * time.Second
 	}
 	s := &Service{
-		store: st, consent: cs, vault: v, dataMap: dm, userHash: uh, meter: opts.Meter, catalog: opts.Catalog, learner: opts.Learner,
+		store: st, consent: cs, vault: v, dataMap: dm, userHash: uh, meter: opts.Meter, catalog: opts.Catalog, learner: opts.Learner, observer: opts.Observer,
 		dedupKey: v.DeriveKey("collect/dedup", 32), signals: opts.Signals,
 		inflight: make(chan struct{}, opts.MaxInFlight), keys: keyCache{m: map[vault.KeyID]cachedKey{}},
 		cache: newShopperCache(opts.CacheTTL, 1<<18),
@@ -385,6 +388,9 @@ func (s *Service) Ingest(ctx context.Context, caller Caller, b *segment.Batch, r
 	}
 	if s.learner != nil {
 		s.learn(items, stored, dup, bits)
+	}
+	if s.observer != nil {
+		s.observe(items, stored, dup, bits)
 	}
 	return res, nil
 }

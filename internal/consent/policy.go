@@ -97,6 +97,10 @@ type Flags struct {
 	// Art. 18). Their data is kept, but no purpose beyond the required one
 	// may use it, and nothing new is collected.
 	Restricted bool
+	// OptInConfirmed: the decision itself proves the address was confirmed
+	// (an import whose evidence dates the original double opt-in), so a
+	// marketing_email grant is active at once instead of pending.
+	OptInConfirmed bool
 }
 
 // Allowed reports whether a purpose may be used for a subject now. It is the
@@ -194,7 +198,7 @@ func (p *Policy) Apply(st State, f Flags, choices map[string]bool, noticePurpose
 		if granted && ((f.GPC && p.isGPCDenied(id)) || (f.Minor && isMinorDenied(id))) {
 			granted = false
 		}
-		pending := granted && id == PurposeMarketingEmail && method != MethodDoubleOptIn && method != MethodSoftOptIn
+		pending := granted && id == PurposeMarketingEmail && method != MethodDoubleOptIn && method != MethodSoftOptIn && !f.OptInConfirmed
 		decisions = append(decisions, PurposeDecision{ID: id, Version: rule.Version, LegalBasis: rule.LegalBasis, Granted: granted, Pending: pending})
 		next[id] = Record{Granted: granted, Pending: pending, Version: rule.Version, ReceiptID: receiptID, Method: method, Since: now, Expires: expires}
 	}

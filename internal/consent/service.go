@@ -69,7 +69,20 @@ type Service struct {
 	notices  sync.Map // version -> NoticeRecord
 	onChange atomic.Pointer[[]func(subjectIDs []string)]
 	resolver atomic.Pointer[Resolver]
+	after    atomic.Pointer[func(ctx context.Context, req Request, res *Result)]
 	Now      func() time.Time
+}
+
+// EvidenceOptInConfirmed is the evidence key of an imported decision that
+// dates the shopper's original confirmation of their address (RFC 3339):
+// with it an imported marketing_email grant is active, without it pending.
+const EvidenceOptInConfirmed = "double_opt_in_at"
+
+// AfterDecision registers fn to be called after each decision is committed
+// (and before it is answered) — the double opt-in hangs on it. fn must not
+// fail the decision: it was recorded.
+func (s *Service) AfterDecision(fn func(ctx context.Context, req Request, res *Result)) {
+	s.after.Store(&fn)
 }
 
 // NewService returns a consent service enforcing policy.
@@ -275,6 +288,9 @@ func (s *Service) Record(ctx context.Context, caller Caller, req Request) (*Resu
 	}
 	if res.leafIndex != nil {
 		res.LeafIndex = *res.leafIndex
+	}
+	if fn := s.after.Load(); fn != nil {
+		(*fn)(ctx, req, res)
 	}
 	return res, nil
 }
@@ -736,7 +752,8 @@ func checkRequest(req *Request, notice NoticeRecord) (int, error) {
 // buildReceipt is the receipt a decision makes, and the subject's next state.
 func buildReceipt(pol *Policy, notice NoticeRecord, subj Subject, refs []SubjectRef, choices map[string]bool,
 	method Method, authority Authority, gpc bool, req Request, id string, now time.Time) (Receipt, State) {
-	decisions, next := pol.Apply(subj.State, Flags{Minor: subj.Minor, GPC: gpc}, choices, notice.Purposes, id, method, now)
+	confirmed := method == MethodImport && req.Evidence[EvidenceOptInConfirmed] != ""
+	decisions, next := pol.Apply(subj.State, Flags{Minor: subj.Minor, GPC: gpc, OptInConfirmed: confirmed}, choices, notice.Purposes, id, method, now)
 	r := Receipt{
 		Schema: ReceiptSchema, ID: id, Timestamp: now, Controller: pol.Controller,
 		NoticeVersion: notice.Version, Language: req.Locale, Jurisdiction: pol.Regime,

@@ -281,8 +281,12 @@ type Regime struct {
 	Measurement      string   `json:"measurement"`
 	GPCDenies        []string `json:"gpc_denies,omitempty"`
 	PauseForIdentity bool     `json:"pause_for_identity,omitempty"`
-	MinorAge         int      `json:"minor_age"`
-	Authority        string   `json:"authority,omitempty"`
+	// SoftOptIn: marketing email to existing customers about similar
+	// products may rest on the "soft opt-in" (UK PECR reg. 22(3), ePrivacy
+	// Art. 13(2)) — offered at checkout, with an opt-out in every message.
+	SoftOptIn bool   `json:"soft_opt_in,omitempty"`
+	MinorAge  int    `json:"minor_age"`
+	Authority string `json:"authority,omitempty"`
 }
 
 // DefaultGrants reports whether purpose id starts granted under the regime.

@@ -460,7 +460,7 @@ func TestEventPurposes(t *testing.T) {
 		{"page", "", []string{"analytics", "personalization"}},
 		{"screen", "Home", []string{"analytics", "personalization"}},
 		{"track", "Product Viewed", []string{"analytics", "personalization", "advertising"}},
-		{"track", "Order Completed", []string{"analytics", "personalization", "advertising"}},
+		{"track", "Order Completed", []string{"analytics", "personalization", "advertising", "marketing_email"}},
 		{"track", "Products Searched", []string{"analytics", "personalization", "advertising"}},
 		{"track", "Newsletter Opened", []string{"analytics"}},
 		{"track", "product viewed", []string{"analytics"}}, // event names are case-sensitive

@@ -1,5 +1,7 @@
 package datamap
 
+import "slices"
+
 // Default returns the built-in data map for a typical shop: the purposes,
 // categories, recipients, event rules, controller and regimes of DESIGN 6,
 // with versions computed. A config file overrides it (see Parse). Each call
@@ -254,7 +256,9 @@ func defaultEvents() []EventRule {
 	}
 	ev = append(ev, EventRule{Type: "track", Event: "Products Searched", Purposes: shopping, Categories: []string{"identity.anonymous_id", "identity.user_id", "behavior.search", "device.country", "device.technical"}})
 	for _, e := range []string{"Product Added", "Product Removed", "Cart Viewed", "Checkout Started", "Checkout Step Completed", "Payment Info Entered", "Order Completed", "Order Refunded", "Order Cancelled", "Coupon Applied", "Product Added to Wishlist"} {
-		ev = append(ev, EventRule{Type: "track", Event: e, Purposes: shopping, Categories: buy})
+		// Purchases also serve marketing email (the purpose declares
+		// behavior.purchase): audiences of buyers for confirmed subscribers.
+		ev = append(ev, EventRule{Type: "track", Event: e, Purposes: append(slices.Clone(shopping), PurposeMarketingEmail), Categories: buy})
 	}
 	ev = append(ev,
 		EventRule{Type: "track", Purposes: []string{PurposeAnalytics}, Categories: browse},
@@ -281,6 +285,7 @@ func defaultRegimes() []Regime {
 		},
 		{
 			ID:               "uk",
+			SoftOptIn:        true,
 			Title:            t2("United Kingdom: UK GDPR and PECR (opt-in)", "英国：《英国通用数据保护条例》与《隐私和电子通信条例》（事先同意）"),
 			Notes:            t2("One calendar month, extendable by two; the clock pauses while we wait for information we need to confirm your identity.", "答复期限为一个日历月，可再延长两个月；在等待确认您身份所需的信息期间，期限暂停计算。"),
 			Model:            ModelOptIn,

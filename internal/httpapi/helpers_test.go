@@ -84,7 +84,7 @@ func newEnvMap(t testing.TB, st testenv.Store, m *datamap.Map, adjust func(*http
 	api := &httpapi.Server{
 		Log: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Store: a.Store, Auth: a.Auth,
 		Consent: a.Consent, Collect: a.Collect, Measure: a.Measure, Ledger: a.Ledger, DataMap: func() *datamap.Map { return a.DataMap },
-		Rights: a.Rights, Catalog: a.Catalog, Interests: a.Interests, Personalize: a.Personalize,
+		Rights: a.Rights, Catalog: a.Catalog, Interests: a.Interests, Personalize: a.Personalize, OptIn: a.OptIn, Marketing: a.Marketing,
 		TokenTTL: time.Hour, GPCUpdated: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC),
 	}
 	if adjust != nil {

@@ -25,7 +25,9 @@ import (
 	"github.com/tact-cdp/tact/internal/consent"
 	"github.com/tact-cdp/tact/internal/datamap"
 	"github.com/tact-cdp/tact/internal/interests"
+	"github.com/tact-cdp/tact/internal/marketing"
 	"github.com/tact-cdp/tact/internal/measure"
+	"github.com/tact-cdp/tact/internal/optin"
 	"github.com/tact-cdp/tact/internal/personalize"
 	"github.com/tact-cdp/tact/internal/rights"
 	"github.com/tact-cdp/tact/internal/store"
@@ -64,6 +66,10 @@ type Server struct {
 	Personalize *personalize.Service
 	// Rights answers data subject requests.
 	Rights *rights.Service
+	// OptIn runs double opt-ins and unsubscribes; Marketing audiences and
+	// destinations. Either may be nil (routes absent).
+	OptIn     *optin.Service
+	Marketing *marketing.Service
 	// RequestLimits cap filings per email, IP and key (per hour).
 	RequestLimits RequestLimits
 	// GPCUpdated is when the GPC stance was last changed (gpc.json).
@@ -152,6 +158,23 @@ func (s *Server) routes() {
 	s.handle("GET /admin/api/stats", s.getStats, limitNone)
 	s.handle("GET /admin/api/subjects", s.getSubject, limitNone)
 	s.handle("GET /admin/api/reports/daily", s.getDailyReport, limitNone)
+	if s.Marketing != nil {
+		s.handle("POST /admin/api/audiences", s.postAudience, limitAudience)
+		s.handle("GET /admin/api/audiences", s.listAudiences, limitNone)
+		s.handle("GET /admin/api/audiences/{id}", s.getAudience, limitNone)
+		s.handle("POST /admin/api/audiences/{id}/export", s.postAudienceExport, 1<<10)
+		s.handle("POST /admin/api/destinations", s.postDestination, 16<<10)
+		s.handle("GET /admin/api/destinations", s.listDestinations, limitNone)
+		s.handle("POST /admin/api/destinations/{id}/test", s.postDestinationTest, 1<<10)
+		s.handle("POST /admin/api/destinations/{id}/sync", s.postDestinationSync, 4<<10)
+		s.handle("GET /admin/api/destinations/{id}/propagations", s.getPropagations, limitNone)
+	}
+	if s.OptIn != nil {
+		// Marketing permission (double opt-in, RFC 8058 unsubscribe).
+		s.handle("POST /v1/marketing/soft-opt-in", s.postSoftOptIn, 4<<10)
+		s.OptIn.Register(s.mux)
+		s.patterns = append(s.patterns, "GET /v1/optin/{token}", "POST /v1/optin/{token}", "GET /v1/unsubscribe/{token}", "POST /v1/unsubscribe/{token}")
+	}
 
 	// Operations.
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -129,6 +129,12 @@ func (s *Service) buildReport(ctx context.Context, r Request) (*report.Report, r
 	if s.Retargeting != nil {
 		rep.Derived.Retargeting = s.Retargeting(r.SubjectID)
 	}
+	if s.Marketing != nil {
+		rep.Derived.Audiences = s.Marketing.Memberships(r.SubjectID)
+		if rep.Disclosures, err = s.Marketing.Disclosures(ctx, r.SubjectID); err != nil {
+			return nil, nil, err
+		}
+	}
 	receipts, err := s.Data.SubjectReceiptIDs(ctx, r.SubjectID)
 	if err != nil {
 		return nil, nil, err

@@ -68,7 +68,26 @@ type Deps struct {
 	// Retargeting, when set, lists how often each item was shown back to
 	// the shopper by recommendations, and until when that count lasts.
 	Retargeting func(subjectID string) []report.Counter
+	// Marketing, when set, names the audiences the shopper is in and the
+	// recipients that actually received their data (the disclosure log),
+	// and is told of erasures, rectifications and restrictions so that it
+	// tells those recipients (GDPR Art. 19).
+	Marketing Marketing
 }
+
+// Marketing is what requests need of audiences and destinations.
+type Marketing interface {
+	Memberships(subjectID string) []string
+	Disclosures(ctx context.Context, subjectID string) ([]report.Disclosure, error)
+	Propagate(ctx context.Context, subjectID, kind, ref string) error
+}
+
+// Kinds of change Marketing.Propagate tells recipients of.
+const (
+	PropagateErasure       = "erasure"
+	PropagateRectification = "rectification"
+	PropagateRestriction   = "restriction"
+)
 
 // Service files, verifies and answers data subject requests.
 type Service struct {
@@ -633,9 +652,37 @@ func sealLetter(dk vault.DataKey, requestID string, l Letter, now time.Time) (Ma
 		NextTry: now, ExpiresAt: now.Add(MailTTL)}, nil
 }
 
+// QueueSubjectMail puts a letter to a shopper (not about a request: a
+// double opt-in confirmation) in the outbox, sealed under the shopper's
+// newest data key, so that erasure makes it unreadable with the rest.
+func (s *Service) QueueSubjectMail(ctx context.Context, subjectID string, l Letter) error {
+	keys, err := s.Data.SubjectKeys(ctx, subjectID)
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return tact.Errorf(tact.ENOTFOUND, "subject not found")
+	}
+	k := keys[len(keys)-1]
+	dk, err := s.Vault.UnwrapDataKey(ctx, k.ID, k.Wrapped)
+	if err != nil {
+		return err
+	}
+	now := s.Now().UTC()
+	m, err := sealLetter(dk, "", l, now)
+	if err != nil {
+		return err
+	}
+	m.SubjectID, m.KeyOwner = subjectID, "subject"
+	return s.Store.WriteRequests(ctx, func(tx Tx) error { return tx.QueueMail(ctx, m) })
+}
+
 // OpenMail decodes a mail of the outbox (for delivery and `tact outbox`).
 func (s *Service) OpenMail(ctx context.Context, m Mail) (Letter, error) {
 	var l Letter
+	if m.KeyOwner == "subject" {
+		return s.openSubjectMail(ctx, m)
+	}
 	r, err := s.Store.Request(ctx, m.RequestID)
 	if err != nil {
 		return l, err
@@ -662,4 +709,31 @@ func (s *Service) MaskedContact(ctx context.Context, r Request) (string, error) 
 		return "", err
 	}
 	return maskEmail(d.Email), nil
+}
+
+func (s *Service) openSubjectMail(ctx context.Context, m Mail) (Letter, error) {
+	var l Letter
+	kid, err := vault.SealedKeyID(m.Sealed)
+	if err != nil {
+		return l, err
+	}
+	keys, err := s.Data.SubjectKeys(ctx, m.SubjectID)
+	if err != nil {
+		return l, err
+	}
+	for _, k := range keys {
+		if k.ID != kid {
+			continue
+		}
+		dk, err := s.Vault.UnwrapDataKey(ctx, k.ID, k.Wrapped)
+		if err != nil {
+			return l, err
+		}
+		plain, err := dk.Open(letterField, m.Sealed)
+		if err != nil {
+			return l, err
+		}
+		return l, json.Unmarshal(plain, &l)
+	}
+	return l, tact.Errorf(tact.ENOTFOUND, "mail %s can no longer be read (its shopper's key was shredded)", m.ID)
 }

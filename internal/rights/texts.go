@@ -13,6 +13,15 @@ type Letter struct {
 	To      string `json:"to"`
 	Subject string `json:"subject"`
 	Text    string `json:"text"`
+	// Headers are extra header fields, such as List-Unsubscribe and
+	// List-Unsubscribe-Post (RFC 8058) on marketing mail.
+	Headers []Header `json:"headers,omitempty"`
+}
+
+// Header is one extra header field of a letter.
+type Header struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 var typeNames = map[Type]datamap.Text{

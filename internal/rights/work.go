@@ -283,6 +283,13 @@ func (s *Service) eraseStep(ctx context.Context, r *Request, now time.Time) erro
 		if err != nil {
 			return err
 		}
+		// Recipients are told first: their notices name the shopper by the
+		// pseudonyms they know, which need nothing the shredding destroys.
+		if s.Marketing != nil {
+			if err := s.Marketing.Propagate(ctx, r.SubjectID, PropagateErasure, r.ID); err != nil {
+				return err
+			}
+		}
 		if err := s.Data.ShredSubject(ctx, r.SubjectID); err != nil {
 			return err
 		}
@@ -465,6 +472,11 @@ func (s *Service) rectify(ctx context.Context, r *Request, now time.Time) error 
 		return err
 	}
 	o.EventsCorrected = n
+	if s.Marketing != nil {
+		if err := s.Marketing.Propagate(ctx, r.SubjectID, PropagateRectification, r.ID); err != nil {
+			return err
+		}
+	}
 	return s.done(ctx, r, o, now, "corrected")
 }
 
@@ -477,6 +489,11 @@ func (s *Service) restrict(ctx context.Context, r *Request, now time.Time) error
 		return err
 	}
 	s.Consent.Changed(r.SubjectID)
+	if s.Marketing != nil {
+		if err := s.Marketing.Propagate(ctx, r.SubjectID, PropagateRestriction, r.ID); err != nil {
+			return err
+		}
+	}
 	o.RestrictedAt = now
 	return s.done(ctx, r, o, now, "restricted")
 }

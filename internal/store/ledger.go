@@ -528,7 +528,25 @@ func (db *DB) PurgeSubject(ctx context.Context, subjectID string, limit int) (de
 		if _, err := res.RowsAffected(); err != nil {
 			return err
 		}
-		return tx.exec(ctx, "UPDATE requests SET link_hash = NULL, report_until = 0, token_hash = NULL WHERE subject_id = ? AND type <> 'erasure'", subjectID)
+		if err := tx.exec(ctx, "UPDATE requests SET link_hash = NULL, report_until = 0, token_hash = NULL WHERE subject_id = ? AND type <> 'erasure'", subjectID); err != nil {
+			return err
+		}
+		// Marketing: the sealed addresses and links go; the unsubscribe
+		// token's hash stays so that its URL keeps answering; what each
+		// destination holds goes (their deletion notices are queued).
+		// The disclosure log and propagations name the shopper only by a
+		// pseudonym and stay as the record of what was disclosed.
+		for _, q := range []string{
+			"DELETE FROM marketing_contacts WHERE subject_id = ?",
+			"DELETE FROM optin_confirmations WHERE subject_id = ?",
+			"UPDATE unsubscribe_tokens SET sealed = NULL WHERE subject_id = ?",
+			"DELETE FROM destination_members WHERE subject_id = ?",
+		} {
+			if err := tx.exec(ctx, q, subjectID); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return deleted, done, err
 }
@@ -543,7 +561,7 @@ func (db *DB) Compact(ctx context.Context) error {
 		var busy, logged, done int
 		return db.write.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logged, &done)
 	default:
-		for _, t := range []string{"events", "outbox", "identities", "subject_keys", "subjects", "receipts", "requests"} {
+		for _, t := range []string{"events", "outbox", "identities", "subject_keys", "subjects", "receipts", "requests", "marketing_contacts", "optin_confirmations", "unsubscribe_tokens", "destination_members"} {
 			if _, err := db.write.ExecContext(ctx, "VACUUM "+t); err != nil {
 				return err
 			}
