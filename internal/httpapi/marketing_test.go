@@ -165,7 +165,7 @@ func TestMarketingPermissionEndToEnd(t *testing.T) {
 		for _, u := range []string{"bob", "cat"} {
 			e.decide(201, map[string]any{"userId": u, "email": u + "@example.com", "method": "import",
 				"evidence": map[string]any{"source": "old-shop", "double_opt_in_at": "2025-03-01T10:00:00Z"},
-				"choices": map[string]any{"marketing_email": true, "analytics": true}}, basic(e.server))
+				"choices":  map[string]any{"marketing_email": true, "analytics": true}}, basic(e.server))
 		}
 		e.batch(e.server, []map[string]any{orderCompleted("ann"), orderCompleted("bob"), orderCompleted("cat")})
 

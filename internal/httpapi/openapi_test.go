@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/tact-cdp/tact/internal/httpapi"
+	"github.com/tact-cdp/tact/internal/marketing"
+	"github.com/tact-cdp/tact/internal/optin"
 )
 
 // The OpenAPI document lists exactly the /v1 routes tact serves.
@@ -29,7 +31,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			documented = append(documented, strings.ToUpper(method)+" "+path)
 		}
 	}
-	s := &httpapi.Server{}
+	s := &httpapi.Server{OptIn: &optin.Service{}, Marketing: &marketing.Service{}}
 	s.Handler()
 	var served []string
 	for _, p := range s.Patterns() {
