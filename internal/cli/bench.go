@@ -38,10 +38,13 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	if len(args) > 0 && args[0] == "purge" {
 		return runBenchPurge(ctx, env, args[1:])
 	}
+	if len(args) > 0 && args[0] == "export" {
+		return runBenchExport(ctx, env, args[1:])
+	}
 	if len(args) > 0 && args[0] == "recs" {
 		return runBenchRecs(ctx, env, args[1:])
 	}
-	fs := newFlagSet(env, "bench", "bench consent [--clients 16] [--duration 10s] [--runs 3] | bench ingest [flags] | bench purge [flags] | bench recs [flags] | bench ledger [--receipts 1000000] [--database URL]")
+	fs := newFlagSet(env, "bench", "bench consent [--clients 16] [--duration 10s] [--runs 3] | bench ingest [flags] | bench purge [flags] | bench recs [flags] | bench export [--members N] | bench ledger [--receipts 1000000] [--database URL]")
 	database := fs.String("database", env.Getenv("TACT_BENCH_DATABASE"), "scratch PostgreSQL database to benchmark instead of SQLite (TACT_BENCH_DATABASE)")
 	clients := fs.Int("clients", 16, "concurrent keep-alive clients (consent)")
 	duration := fs.Duration("duration", 10*time.Second, "length of one run (consent)")

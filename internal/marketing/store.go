@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/tact-cdp/tact/internal/consent"
 	"github.com/tact-cdp/tact/internal/destination"
 )
 
@@ -125,6 +126,8 @@ type Store interface {
 	Counts(ctx context.Context, destinationID string, now time.Time) (DeliveryCounts, error)
 	OverduePropagations(ctx context.Context, now time.Time) (int, error)
 
+	// ExportData reads, for at most 500 subjects, what their export needs.
+	ExportData(ctx context.Context, ids []string, channel string) (map[string]*MemberData, error)
 	// SeparateReceipt reports whether the subject has a receipt granting
 	// purpose whose evidence names the recipient.
 	SeparateReceipt(ctx context.Context, subjectID, recipientID, purpose string) (bool, error)
@@ -133,6 +136,16 @@ type Store interface {
 	// FinishDelivery records an attempt's outcome; a delivered one loses its
 	// body, and the propagations it carried take its status.
 	FinishDelivery(ctx context.Context, id string, at time.Time, o destination.Outcome) error
+}
+
+// MemberData is what an export needs of one subject, read in bulk.
+type MemberData struct {
+	Subject           consent.Subject
+	Exists            bool
+	Keys              []consent.StoredKey
+	SealedContact     []byte
+	Locale            string
+	SealedUnsubscribe []byte
 }
 
 // QueuedDelivery is a delivery claimed from the queue.

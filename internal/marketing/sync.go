@@ -15,6 +15,8 @@ import (
 	"github.com/tact-cdp/tact/internal/audience"
 	"github.com/tact-cdp/tact/internal/datamap"
 	"github.com/tact-cdp/tact/internal/destination"
+	"github.com/tact-cdp/tact/internal/optin"
+	"github.com/tact-cdp/tact/internal/vault"
 )
 
 // SyncResult is what a sync or export did.
@@ -48,8 +50,12 @@ func (s *Service) guard(ctx context.Context, d audience.Definition, dest Destina
 		return nil, tact.Errorf(tact.EINVALID, "audience %s has %d members, fewer than the minimum of %d: it cannot be exported", d.ID, len(members), min)
 	}
 	fps := make([]uint64, len(members))
+	mac := hmac.New(sha256.New, s.fpKey)
+	var sum [sha256.Size]byte
 	for i, id := range members {
-		fps[i] = s.fingerprint(id)
+		mac.Reset()
+		mac.Write([]byte(id))
+		fps[i] = binary.BigEndian.Uint64(mac.Sum(sum[:0]))
 	}
 	slices.Sort(fps)
 	earlier, err := s.Store.Exports(ctx, dest.ID, s.now().AddDate(-1, 0, 0))
@@ -71,12 +77,6 @@ func (s *Service) guard(ctx context.Context, d audience.Definition, dest Destina
 		}
 	}
 	return fps, nil
-}
-
-func (s *Service) fingerprint(subjectID string) uint64 {
-	m := hmac.New(sha256.New, s.fpKey)
-	m.Write([]byte(subjectID))
-	return binary.BigEndian.Uint64(m.Sum(nil))
 }
 
 func intersect(a, b []uint64) int {
@@ -128,58 +128,138 @@ func (s *Service) prepare(ctx context.Context, audienceID, destinationID string)
 }
 
 // members builds what leaves for each current member: the destination's
-// pseudonym, and only the fields it declared and each shopper allows.
+// pseudonym, and only the fields it declared and each shopper allows. What
+// it needs of the shoppers is read in chunks.
 func (s *Service) members(ctx context.Context, d audience.Definition, dest Destination, ids []string) ([]member, error) {
 	m := s.DataMap()
+	pol := s.Consent.Policy()
 	rec, _ := m.Recipient(dest.Recipient)
-	reg, _ := m.Regime(s.Consent.Policy().Regime)
+	reg, _ := m.Regime(pol.Regime)
+	now := s.Now()
+	want := func(f string) bool { return slices.Contains(dest.Fields, f) }
+	channel := datamap.PurposeMarketingEmail
+	if dest.Purpose == datamap.PurposeMarketingSMS {
+		channel = datamap.PurposeMarketingSMS
+	}
 	out := make([]member, 0, len(ids))
-	for _, id := range ids {
-		if !s.allows(ctx, id, d.Purpose) {
-			continue
-		}
-		if reg.ID == "pipl" && (rec.Role != datamap.RoleProcessor || rec.Country != "CN") {
-			ok, err := s.separateConsent(ctx, id, rec.ID, d.Purpose)
-			if err != nil {
-				return nil, err
+	// Chunks are read ahead, two at a time, on the reader pool.
+	type fetched struct {
+		data map[string]*MemberData
+		err  error
+	}
+	var chunks [][]string
+	for start := 0; start < len(ids); start += 500 {
+		chunks = append(chunks, ids[start:min(start+500, len(ids))])
+	}
+	results := make([]chan fetched, len(chunks))
+	for i := range results {
+		results[i] = make(chan fetched, 1)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sem := make(chan struct{}, 2)
+	go func() {
+		for i, c := range chunks {
+			select {
+			case sem <- struct{}{}:
+			case <-cctx.Done():
+				return
 			}
-			if !ok {
+			go func() {
+				data, err := s.Store.ExportData(cctx, c, channel)
+				results[i] <- fetched{data, err}
+				<-sem
+			}()
+		}
+	}()
+	for ci, chunk := range chunks {
+		f := <-results[ci]
+		data, err := f.data, f.err
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range chunk {
+			md := data[id]
+			if md == nil || !md.Exists || md.Subject.Minor {
 				continue
 			}
-		}
-		mb := member{subjectID: id, out: destination.Member{Pseudonym: s.destinationPseudonym(dest.ID, id)}}
-		for _, f := range dest.Fields {
-			switch f {
-			case "email":
-				if dest.Purpose == datamap.PurposeMarketingEmail {
-					if addr, err := s.OptIn.ContactAddress(ctx, id, datamap.PurposeMarketingEmail); err == nil {
-						mb.out.Email, mb.email = addr, true
-					}
+			allowed := func(p string) bool { return pol.Allowed(md.Subject.State, md.Subject.Flags(), p, now) }
+			if !allowed(d.Purpose) {
+				continue
+			}
+			if reg.ID == "pipl" && (rec.Role != datamap.RoleProcessor || rec.Country != "CN") {
+				ok, err := s.separateConsent(ctx, id, rec.ID, d.Purpose)
+				if err != nil {
+					return nil, err
 				}
-			case "email_sha256":
-				// Only to advertising destinations, for shoppers who granted
-				// advertising (and sale/sharing where the regime is opt-out).
-				if dest.Purpose == datamap.PurposeAdvertising && s.allows(ctx, id, datamap.PurposeAdvertising) &&
-					(reg.Model != datamap.ModelOptOut || s.allows(ctx, id, datamap.PurposeSaleShare)) {
-					if addr, err := s.OptIn.ContactAddress(ctx, id, datamap.PurposeMarketingEmail); err == nil {
-						mb.out.EmailSHA256, mb.email = destination.EmailSHA256(addr), true
-					}
-				}
-			case "unsubscribe_url":
-				if dest.Purpose == datamap.PurposeMarketingEmail || dest.Purpose == datamap.PurposeMarketingSMS {
-					u, err := s.OptIn.UnsubscribeURL(ctx, id, dest.Purpose)
-					if err != nil {
-						return nil, err
-					}
-					mb.out.UnsubscribeURL = u
-				}
-			case "locale":
-				if c, err := s.OptIn.Store.Contact(ctx, id, datamap.PurposeMarketingEmail); err == nil {
-					mb.out.Locale = c.Locale
+				if !ok {
+					continue
 				}
 			}
+			mb := member{subjectID: id, out: destination.Member{Pseudonym: s.destinationPseudonym(dest.ID, id)}}
+			var dk vault.DataKey
+			opened := false
+			key := func(sealed []byte) (vault.DataKey, bool) {
+				if opened {
+					return dk, true
+				}
+				kid, err := vault.SealedKeyID(sealed)
+				if err != nil {
+					return dk, false
+				}
+				for _, k := range md.Keys {
+					if k.ID == kid {
+						if dk, err = s.Vault.UnwrapDataKey(ctx, k.ID, k.Wrapped); err == nil {
+							opened = true
+							return dk, true
+						}
+					}
+				}
+				return dk, false
+			}
+			address := func() string {
+				if md.SealedContact == nil {
+					return ""
+				}
+				if k, ok := key(md.SealedContact); ok {
+					a, _ := optin.OpenContact(k, md.SealedContact)
+					return a
+				}
+				return ""
+			}
+			if want("email") && dest.Purpose == datamap.PurposeMarketingEmail {
+				if a := address(); a != "" {
+					mb.out.Email, mb.email = a, true
+				}
+			}
+			// A hashed address only to advertising destinations, for
+			// shoppers who granted advertising (and sale/sharing where the
+			// regime is opt-out).
+			if want("email_sha256") && dest.Purpose == datamap.PurposeAdvertising && allowed(datamap.PurposeAdvertising) &&
+				(reg.Model != datamap.ModelOptOut || allowed(datamap.PurposeSaleShare)) {
+				if a := address(); a != "" {
+					mb.out.EmailSHA256, mb.email = destination.EmailSHA256(a), true
+				}
+			}
+			if want("unsubscribe_url") && dest.Purpose != datamap.PurposeAdvertising {
+				u := ""
+				if md.SealedUnsubscribe != nil {
+					if k, ok := key(md.SealedUnsubscribe); ok {
+						u, _ = s.OptIn.OpenUnsubscribeURL(k, md.SealedUnsubscribe)
+					}
+				}
+				if u == "" {
+					if u, err = s.OptIn.UnsubscribeURL(ctx, id, dest.Purpose); err != nil {
+						return nil, err
+					}
+				}
+				mb.out.UnsubscribeURL = u
+			}
+			if want("locale") {
+				mb.out.Locale = md.Locale
+			}
+			out = append(out, mb)
 		}
-		out = append(out, mb)
 	}
 	return out, nil
 }
@@ -192,12 +272,17 @@ func (s *Service) separateConsent(ctx context.Context, subjectID, recipientID, p
 	return s.Store.SeparateReceipt(ctx, subjectID, recipientID, purpose)
 }
 
-func (s *Service) categories(d audience.Definition, mb member) []string {
-	cats := s.audienceCategories(d)
-	if mb.email {
-		cats = append(cats, "contact.email")
+// categorizer returns the data categories a member's delivery discloses:
+// what membership reveals, and the address when it leaves.
+func (s *Service) categorizer(d audience.Definition) func(mb member) []string {
+	base := s.audienceCategories(d)
+	withEmail := append(slices.Clone(base), "contact.email")
+	return func(mb member) []string {
+		if mb.email {
+			return withEmail
+		}
+		return base
 	}
-	return cats
 }
 
 // Sync brings a webhook destination up to date with an audience: members
@@ -237,6 +322,7 @@ func (s *Service) Sync(ctx context.Context, audienceID, destinationID string, pr
 	res := SyncResult{Audience: d.ID, Version: d.Version, Destination: dest.ID, Members: len(members)}
 	var w SyncWrite
 	var adds []member
+	categories := s.categorizer(d)
 	for _, mb := range members {
 		if _, ok := had[mb.subjectID]; ok {
 			delete(had, mb.subjectID)
@@ -263,7 +349,7 @@ func (s *Service) Sync(ctx context.Context, audienceID, destinationID string, pr
 			body.Add = append(body.Add, mb.out)
 			w.Add = append(w.Add, Holding{DestinationID: dest.ID, AudienceID: d.ID, SubjectID: mb.subjectID, Pseudonym: mb.out.Pseudonym})
 			w.Disclosures = append(w.Disclosures, Disclosure{At: now, Recipient: dest.Recipient, DestinationID: dest.ID, Purpose: d.Purpose,
-				Categories: s.categories(d, mb), Subject: s.DisclosureSubject(mb.subjectID), DeliveryID: id})
+				Categories: categories(mb), Subject: s.DisclosureSubject(mb.subjectID), DeliveryID: id})
 		}
 		for _, h := range gone {
 			body.Remove = append(body.Remove, h.Pseudonym)
@@ -364,12 +450,14 @@ func (s *Service) Export(ctx context.Context, audienceID, destinationID, format 
 	now := s.now()
 	id := newID("exp_")
 	var wr SyncWrite
+	categories := s.categorizer(d)
+	wr.Disclosures = make([]Disclosure, 0, len(members))
 	for i, mb := range members {
 		if err := enc.Write(mb.out); err != nil {
 			return SyncResult{}, err
 		}
 		wr.Disclosures = append(wr.Disclosures, Disclosure{At: now, Recipient: dest.Recipient, DestinationID: dest.ID, Purpose: d.Purpose,
-			Categories: s.categories(d, mb), Subject: s.DisclosureSubject(mb.subjectID), DeliveryID: id})
+			Categories: categories(mb), Subject: s.DisclosureSubject(mb.subjectID), DeliveryID: id})
 		if progress != nil && (i%1000 == 999 || i == len(members)-1) {
 			progress(i+1, len(members))
 		}

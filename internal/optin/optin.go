@@ -217,6 +217,12 @@ func (s *Service) afterGrant(ctx context.Context, req consent.Request, res *cons
 	if err := s.Store.PutContact(ctx, Contact{SubjectID: res.SubjectID, Channel: ch, Contact: contact, Sealed: sealed, Locale: locale, UpdatedAt: now}); err != nil {
 		return err
 	}
+	// The unsubscribe link exists from the subscription on: every mail and
+	// every export to an email destination carries it.
+	unsub, err := s.UnsubscribeURL(ctx, res.SubjectID, ch)
+	if err != nil {
+		return err
+	}
 	if v, ok := res.State[ch]; !ok || !v.Pending {
 		return nil // active at once (an import with evidence, a soft opt-in)
 	}
@@ -235,10 +241,6 @@ func (s *Service) afterGrant(ctx context.Context, req consent.Request, res *cons
 	c := Confirmation{TokenHash: hash, SubjectID: res.SubjectID, Channel: ch, Contact: contact, ReceiptID: res.ReceiptID,
 		CreatedAt: now, ExpiresAt: now.Add(ConfirmationTTL)}
 	if err := s.Store.PutConfirmation(ctx, c); err != nil {
-		return err
-	}
-	unsub, err := s.UnsubscribeURL(ctx, res.SubjectID, ch)
-	if err != nil {
 		return err
 	}
 	l := s.confirmationLetter(req.Email, locale, s.url("/v1/optin/"+token), unsub)
@@ -446,4 +448,20 @@ func (s *Service) SoftOptIn(ctx context.Context, keyID, userID, email, locale st
 		Choices: map[string]bool{datamap.PurposeMarketingEmail: true}, Method: consent.MethodSoftOptIn,
 		Evidence: map[string]string{"offered_at": "checkout", "key": keyID}}
 	return s.Consent.Record(ctx, consent.Caller{Server: true, System: true, KeyID: keyID}, req)
+}
+
+// OpenContact opens a sealed address with the shopper's key (bulk exports
+// read the sealed values themselves).
+func OpenContact(dk vault.DataKey, sealed []byte) (string, error) {
+	b, err := dk.Open(contactField, sealed)
+	return string(b), err
+}
+
+// OpenUnsubscribeURL turns a sealed unsubscribe token into its URL.
+func (s *Service) OpenUnsubscribeURL(dk vault.DataKey, sealed []byte) (string, error) {
+	b, err := dk.Open(unsubscribeField, sealed)
+	if err != nil {
+		return "", err
+	}
+	return s.url("/v1/unsubscribe/" + string(b)), nil
 }

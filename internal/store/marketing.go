@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tact-cdp/tact/internal/consent"
 	"github.com/tact-cdp/tact/internal/destination"
 	"github.com/tact-cdp/tact/internal/marketing"
 )
@@ -169,9 +170,20 @@ func (s *MarketingStore) CommitSync(ctx context.Context, w marketing.SyncWrite) 
 				return err
 			}
 		}
-		for _, d := range w.Disclosures {
-			if err := tx.exec(ctx, "INSERT INTO disclosures (at, recipient, destination_id, purpose, categories, subject, delivery_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-				micros(d.At), d.Recipient, d.DestinationID, d.Purpose, strings.Join(d.Categories, ","), d.Subject, d.DeliveryID); err != nil {
+		// The log of a large export goes in rows of 100 per statement.
+		for start := 0; start < len(w.Disclosures); start += 100 {
+			chunk := w.Disclosures[start:min(start+100, len(w.Disclosures))]
+			var q strings.Builder
+			q.WriteString("INSERT INTO disclosures (at, recipient, destination_id, purpose, categories, subject, delivery_id) VALUES ")
+			args := make([]any, 0, 7*len(chunk))
+			for i, d := range chunk {
+				if i > 0 {
+					q.WriteString(", ")
+				}
+				q.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+				args = append(args, micros(d.At), d.Recipient, d.DestinationID, d.Purpose, strings.Join(d.Categories, ","), d.Subject, d.DeliveryID)
+			}
+			if err := tx.exec(ctx, q.String(), args...); err != nil {
 				return err
 			}
 		}
@@ -407,4 +419,102 @@ func (s *InterestStore) EachInterest(ctx context.Context, fn func(subjectID, cat
 		}
 	}
 	return rows.Err()
+}
+
+// ExportData implements marketing.Store: for a chunk of subjects (at most
+// maxInList), their consent state, data keys, sealed address and locale
+// for channel, and sealed unsubscribe token for channel — four queries
+// instead of several per member.
+func (s *MarketingStore) ExportData(ctx context.Context, ids []string, channel string) (map[string]*marketing.MemberData, error) {
+	out := make(map[string]*marketing.MemberData, len(ids))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	get := func(id string) *marketing.MemberData {
+		d := out[id]
+		if d == nil {
+			d = &marketing.MemberData{}
+			out[id] = d
+		}
+		return d
+	}
+	in := inList(len(ids))
+	rows, err := s.db.read.QueryContext(ctx, s.db.q("SELECT id, created_at, minor, gpc_at, restricted_at, state FROM subjects WHERE id IN "+in), args...)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var sj consent.Subject
+		var created, gpc, restricted int64
+		var state []byte
+		if err := rows.Scan(&sj.ID, &created, &sj.Minor, &gpc, &restricted, &state); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		sj.CreatedAt, sj.GPCAt, sj.RestrictedAt = fromMicros(created), fromMicros(gpc), fromMicros(restricted)
+		if err := json.Unmarshal(state, &sj.State); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if sj.State == nil {
+			sj.State = consent.State{}
+		}
+		d := get(sj.ID)
+		d.Subject, d.Exists = sj, true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if rows, err = s.db.read.QueryContext(ctx, s.db.q("SELECT subject_id, key_id, kek, wrapped FROM subject_keys WHERE subject_id IN "+in), args...); err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var id string
+		var kid []byte
+		var k consent.StoredKey
+		if err := rows.Scan(&id, &kid, &k.Wrapped.KEK, &k.Wrapped.Blob); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		copy(k.ID[:], kid)
+		get(id).Keys = append(get(id).Keys, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	cargs := append([]any{channel}, args...)
+	if rows, err = s.db.read.QueryContext(ctx, s.db.q("SELECT subject_id, sealed, locale FROM marketing_contacts WHERE channel = ? AND subject_id IN "+in), cargs...); err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var id, locale string
+		var sealed []byte
+		if err := rows.Scan(&id, &sealed, &locale); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		d := get(id)
+		d.SealedContact, d.Locale = sealed, locale
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if rows, err = s.db.read.QueryContext(ctx, s.db.q("SELECT subject_id, sealed FROM unsubscribe_tokens WHERE list = ? AND subject_id IN "+in), cargs...); err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var id string
+		var sealed []byte
+		if err := rows.Scan(&id, &sealed); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		get(id).SealedUnsubscribe = sealed
+	}
+	rows.Close()
+	return out, rows.Err()
 }
