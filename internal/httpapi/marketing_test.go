@@ -7,12 +7,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/tact-cdp/tact/internal/destination"
+	"github.com/tact-cdp/tact/internal/testenv"
 )
 
 // webhook is a destination's receiver: it checks every signature and keeps
@@ -318,4 +320,22 @@ func toStrings(v any) []string {
 		out = append(out, x.(string))
 	}
 	return out
+}
+
+// TestConfirmationMailsAreRateLimited: granting marketing_email for one
+// address again and again mails it at most three confirmations a day, so
+// the flow cannot be used to bombard a third party; the grants themselves
+// are still recorded (pending).
+func TestConfirmationMailsAreRateLimited(t *testing.T) {
+	e := newEnv(t, testenv.Stores()[0])
+	s := newShop(t, e)
+	for i := range 5 {
+		e.decide(201, map[string]any{"userId": "victim-" + strconv.Itoa(i), "email": "victim@example.com", "method": "api",
+			"choices": map[string]any{"marketing_email": true}}, basic(e.server))
+	}
+	s.work()
+	time.Sleep(200 * time.Millisecond)
+	if n := len(s.smtp.Messages()); n != 3 {
+		t.Fatalf("%d confirmation mails to one address, want 3", n)
+	}
 }

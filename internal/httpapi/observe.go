@@ -45,6 +45,19 @@ func (s *Server) registerStoreMetrics(reg *prometheus.Registry) {
 	if s.Rights != nil {
 		reg.MustRegister(requestGauges{s})
 	}
+	if s.Marketing != nil {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tact_propagations_overdue",
+			Help: "Changes (withdrawal, erasure, rectification, restriction, opt-out) not yet confirmed delivered to a recipient past their due date."},
+			func() float64 {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				n, err := s.Marketing.Store.OverduePropagations(ctx, time.Now())
+				if err != nil {
+					s.Log.Error("counting overdue propagations for /metrics", "err", err)
+				}
+				return float64(n)
+			}))
+	}
 }
 
 // requestGauges reports open and overdue rights requests, counted from the
