@@ -92,23 +92,10 @@ func (s *Service) ReplayPurpose(ctx context.Context, purpose string, names []str
 		keys                  map[vault.KeyID]vault.DataKey
 	)
 	load := func(subjectID string) error {
-		current, keys = subjectID, nil
-		stored, err := s.store.SubjectKeys(ctx, subjectID)
-		if tact.ErrorCode(err) == tact.ENOTFOUND {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		keys = make(map[vault.KeyID]vault.DataKey, len(stored))
-		for _, k := range stored {
-			dk, err := s.vault.UnwrapDataKey(ctx, k.ID, k.Wrapped)
-			if err != nil {
-				return err
-			}
-			keys[k.ID] = dk
-		}
-		return nil
+		current = subjectID
+		var err error
+		keys, err = s.openKeys(ctx, subjectID)
+		return err
 	}
 	for {
 		rows, err := st.PurposeEvents(ctx, 1<<b, names, "", afterSubject, afterID, replayPage)
@@ -126,19 +113,11 @@ func (s *Service) ReplayPurpose(ctx context.Context, purpose string, names []str
 			if !ok {
 				continue // shredded
 			}
-			body, err := dk.Open(PayloadField, r.Payload)
+			props, err := openProperties(dk, r)
 			if err != nil {
-				return fmt.Errorf("opening event %d: %w", r.ID, err)
+				return err
 			}
-			var p struct {
-				Properties map[string]any `json:"properties"`
-			}
-			dec := json.NewDecoder(bytes.NewReader(body))
-			dec.UseNumber()
-			if err := dec.Decode(&p); err != nil {
-				return fmt.Errorf("reading event %d: %w", r.ID, err)
-			}
-			if err := fn(r.SubjectID, Observed{Event: r.Event, At: r.OccurredAt, Purposes: purposesIn(r.Purposes, pnames), Properties: p.Properties}); err != nil {
+			if err := fn(r.SubjectID, Observed{Event: r.Event, At: r.OccurredAt, Purposes: purposesIn(r.Purposes, pnames), Properties: props}); err != nil {
 				return err
 			}
 		}
@@ -146,4 +125,41 @@ func (s *Service) ReplayPurpose(ctx context.Context, purpose string, names []str
 			return nil
 		}
 	}
+}
+
+// openKeys unwraps every data key of a subject (none once erased).
+func (s *Service) openKeys(ctx context.Context, subjectID string) (map[vault.KeyID]vault.DataKey, error) {
+	stored, err := s.store.SubjectKeys(ctx, subjectID)
+	if tact.ErrorCode(err) == tact.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	keys := make(map[vault.KeyID]vault.DataKey, len(stored))
+	for _, k := range stored {
+		dk, err := s.vault.UnwrapDataKey(ctx, k.ID, k.Wrapped)
+		if err != nil {
+			return nil, err
+		}
+		keys[k.ID] = dk
+	}
+	return keys, nil
+}
+
+// openProperties opens a stored event's payload and reads its properties.
+func openProperties(dk vault.DataKey, r StoredEvent) (map[string]any, error) {
+	body, err := dk.Open(PayloadField, r.Payload)
+	if err != nil {
+		return nil, fmt.Errorf("opening event %d: %w", r.ID, err)
+	}
+	var p struct {
+		Properties map[string]any `json:"properties"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("reading event %d: %w", r.ID, err)
+	}
+	return p.Properties, nil
 }

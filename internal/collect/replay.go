@@ -1,9 +1,7 @@
 package collect
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/tact-cdp/tact"
@@ -74,17 +72,9 @@ func (s *Service) ReplayPersonal(ctx context.Context, names []string, only strin
 		if !allowed {
 			return nil
 		}
-		stored, err := s.store.SubjectKeys(ctx, subjectID)
+		keys, err = s.openKeys(ctx, subjectID)
 		if err != nil {
 			return err
-		}
-		keys = make(map[vault.KeyID]vault.DataKey, len(stored))
-		for _, k := range stored {
-			dk, err := s.vault.UnwrapDataKey(ctx, k.ID, k.Wrapped)
-			if err != nil {
-				return err
-			}
-			keys[k.ID] = dk
 		}
 		return nil
 	}
@@ -104,19 +94,11 @@ func (s *Service) ReplayPersonal(ctx context.Context, names []string, only strin
 			if !allowed || !ok {
 				continue
 			}
-			body, err := dk.Open(PayloadField, r.Payload)
+			props, err := openProperties(dk, r)
 			if err != nil {
-				return fmt.Errorf("opening event %d: %w", r.ID, err)
+				return err
 			}
-			var p struct {
-				Properties map[string]any `json:"properties"`
-			}
-			dec := json.NewDecoder(bytes.NewReader(body))
-			dec.UseNumber()
-			if err := dec.Decode(&p); err != nil {
-				return fmt.Errorf("reading event %d: %w", r.ID, err)
-			}
-			ev := &segment.Event{Type: segment.Track, Event: r.Event, Properties: p.Properties}
+			ev := &segment.Event{Type: segment.Track, Event: r.Event, Properties: props}
 			sig := Signal{Event: r.Event, Items: productsOf(ev), Sensitive: s.sensitive(dm, ev), At: r.OccurredAt}
 			// As when it was learnt live: an event about a sensitive item
 			// counts under sensitive_personalization, any other under

@@ -264,6 +264,21 @@ func (s *Service) members(ctx context.Context, d audience.Definition, dest Desti
 	return out, nil
 }
 
+// outgoing is who leaves for a destination now, past the guard, with
+// their fingerprints for the export record.
+func (s *Service) outgoing(ctx context.Context, d audience.Definition, dest Destination) ([]member, []uint64, error) {
+	members, err := s.members(ctx, d, dest, s.Engine.Members(d.ID))
+	if err != nil {
+		return nil, nil, err
+	}
+	ids := make([]string, len(members))
+	for i, mb := range members {
+		ids[i] = mb.subjectID
+	}
+	fps, err := s.guard(ctx, d, dest, ids)
+	return members, fps, err
+}
+
 // separateConsent reports whether the shopper holds a receipt granting the
 // purpose whose evidence names the recipient ("recipient": id) — PIPL Art.
 // 23 and 39: a separate consent for a third-party controller or an overseas
@@ -297,16 +312,7 @@ func (s *Service) Sync(ctx context.Context, audienceID, destinationID string, pr
 	if dest.Kind != "webhook" {
 		return SyncResult{}, tact.Errorf(tact.EINVALID, "destination %s is a file destination: use tact audiences export", dest.ID)
 	}
-	all := s.Engine.Members(d.ID)
-	members, err := s.members(ctx, d, dest, all)
-	if err != nil {
-		return SyncResult{}, err
-	}
-	ids := make([]string, len(members))
-	for i, mb := range members {
-		ids[i] = mb.subjectID
-	}
-	fps, err := s.guard(ctx, d, dest, ids)
+	members, fps, err := s.outgoing(ctx, d, dest)
 	if err != nil {
 		return SyncResult{}, err
 	}
@@ -435,15 +441,7 @@ func (s *Service) Export(ctx context.Context, audienceID, destinationID, format 
 	if err != nil {
 		return SyncResult{}, err
 	}
-	members, err := s.members(ctx, d, dest, s.Engine.Members(d.ID))
-	if err != nil {
-		return SyncResult{}, err
-	}
-	ids := make([]string, len(members))
-	for i, mb := range members {
-		ids[i] = mb.subjectID
-	}
-	fps, err := s.guard(ctx, d, dest, ids)
+	members, fps, err := s.outgoing(ctx, d, dest)
 	if err != nil {
 		return SyncResult{}, err
 	}
