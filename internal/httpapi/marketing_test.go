@@ -339,3 +339,28 @@ func TestConfirmationMailsAreRateLimited(t *testing.T) {
 		t.Fatalf("%d confirmation mails to one address, want 3", n)
 	}
 }
+
+// TestAudienceDefinitionsBadInput: the admin API refuses bad definitions
+// with 400 naming the problem, and stores nothing.
+func TestAudienceDefinitionsBadInput(t *testing.T) {
+	e := newEnv(t, testenv.Stores()[0])
+	deep := `{"event":{"name":"Order Completed","withinDays":7}}`
+	for range 10 {
+		deep = `{"not":` + deep + `}`
+	}
+	for _, c := range []struct{ body, want string }{
+		{`{"id":"a","name":"A","purpose":"marketing_email","where":{"event":{"name":"Order Completed","withinDays":7}},"extra":1}`, "extra"},
+		{`{"id":"a","name":"A","purpose":"marketing_email","where":{"trait":{"name":"email","op":"exists"}}}`, "direct identifier"},
+		{`{"id":"a","name":"A","purpose":"advertising","where":{"event":{"name":"Product Viewed","withinDays":7,"where":[{"property":"category","op":"eq","value":"Health"}]}}}`, "sensitive"},
+		{`{"id":"a","name":"A","purpose":"marketing_email","where":` + deep + `}`, "deep"},
+	} {
+		code, out, _ := e.do("POST", "/admin/api/audiences", c.body, bearer(e.admin))
+		msg, _ := out["error"].(map[string]any)["message"].(string)
+		if code != 400 || !strings.Contains(strings.ToLower(msg), c.want) {
+			t.Errorf("%s: %d %q, want 400 naming %q", c.body, code, msg, c.want)
+		}
+	}
+	if code, out, _ := e.do("GET", "/admin/api/audiences", nil, bearer(e.admin)); code != 200 || len(out["audiences"].([]any)) != 0 {
+		t.Errorf("after refusals: %d %v", code, out)
+	}
+}
