@@ -33,6 +33,10 @@ type Dialect struct {
 	// ForUpdate is the clause that locks the rows a SELECT reads ("" where
 	// the engine has one writer at a time anyway).
 	ForUpdate string
+	// LockDedup takes the lock that serialises messageId claims between
+	// processes until the transaction ends ("" where the engine has one
+	// writer at a time anyway); see dedup.go.
+	LockDedup string
 	// WritableCTE: INSERTs may be chained in one statement with WITH.
 	WritableCTE bool
 	// Notify and Listen carry the ids of subjects whose consent changed
@@ -73,6 +77,7 @@ type DB struct {
 	readStmts sync.Map // query → *sql.Stmt on the reader pool
 	dynCount  atomic.Int32
 	hashes    *hashCache
+	dedup     *dedupWindow
 	stats     writerStats
 	onClose   []func() error
 }
@@ -90,6 +95,7 @@ func New(d Dialect, write, read *sql.DB, opts Options, onClose ...func() error) 
 		queue:   make(chan *writeReq, 4096),
 		closing: make(chan struct{}),
 		hashes:  newHashCache(1 << 16),
+		dedup:   newDedupWindow(),
 		onClose: onClose,
 		stmts:   map[string]*sql.Stmt{},
 	}

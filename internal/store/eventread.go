@@ -188,7 +188,9 @@ func (s *EventStore) DeleteExpired(ctx context.Context, typ, event string, mask 
 	return n, err
 }
 
-// ExpireDedup forgets messageIds received before the day (Unix days).
+// ExpireDedup forgets messageIds received before the day (Unix days). It
+// reports the log rows (each holding a transaction's keys) and legacy keys
+// deleted.
 func (db *DB) ExpireDedup(ctx context.Context, beforeDay int64) (int64, error) {
 	var n int64
 	err := db.WriteTx(ctx, func(tx *Tx) error {
@@ -196,9 +198,17 @@ func (db *DB) ExpireDedup(ctx context.Context, beforeDay int64) (int64, error) {
 		if err != nil {
 			return err
 		}
+		legacy, _ := res.RowsAffected()
+		if res, err = tx.tx.ExecContext(ctx, db.q("DELETE FROM event_dedup_log WHERE day < ?"), beforeDay); err != nil {
+			return err
+		}
 		n, _ = res.RowsAffected()
+		n += legacy
 		return nil
 	})
+	if err == nil {
+		db.dedup.expire(beforeDay)
+	}
 	return n, err
 }
 

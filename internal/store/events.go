@@ -171,47 +171,15 @@ func (s *EventStore) WriteEvents(ctx context.Context, fn func(collect.Tx) error)
 // InsertEvents implements collect.Tx.
 func (t *Tx) InsertEvents(ctx context.Context, rs []collect.Row) ([]bool, error) {
 	dup := make([]bool, len(rs))
-	// Claim the dedup keys; RETURNING names the ones that were new.
-	var keyArgs []any
-	seen := map[[16]byte]int{}
+	// Claim the dedup keys against the window (dedup.go).
 	for i, r := range rs {
 		if !r.HasDedup {
 			continue
 		}
-		if _, ok := seen[r.DedupKey]; ok {
-			dup[i] = true // the same messageId twice in one request
-			continue
+		if err := t.syncDedup(ctx); err != nil {
+			return nil, err
 		}
-		seen[r.DedupKey] = i
-		keyArgs = append(keyArgs, r.DedupKey[:], r.ReceivedAt.Unix()/86400)
-	}
-	if len(keyArgs) > 0 {
-		fresh := map[[16]byte]bool{}
-		const cols, maxRows = 2, 500
-		for start := 0; start < len(keyArgs); start += cols * maxRows {
-			chunk := keyArgs[start:min(start+cols*maxRows, len(keyArgs))]
-			claimed, err := t.query(ctx, "INSERT INTO event_dedup (key, day) VALUES "+
-				rows(len(chunk)/cols, cols)+" ON CONFLICT (key) DO NOTHING RETURNING key", chunk...)
-			if err != nil {
-				return nil, err
-			}
-			for claimed.Next() {
-				var k []byte
-				if err := claimed.Scan(&k); err != nil {
-					claimed.Close()
-					return nil, err
-				}
-				fresh[[16]byte(k)] = true
-			}
-			if err := claimed.Close(); err != nil {
-				return nil, err
-			}
-		}
-		for k, i := range seen {
-			if !fresh[k] {
-				dup[i] = true
-			}
-		}
+		dup[i] = !t.claimDedup(r.DedupKey, r.ReceivedAt.Unix()/86400)
 	}
 	const cols = 10
 	args := make([]any, 0, cols*len(rs))

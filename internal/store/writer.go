@@ -158,12 +158,17 @@ func (db *DB) tryBatch(batch []*writeReq, results []error, savepoints bool) erro
 		}
 		return err
 	}
+	if err := tx.flushDedup(ctx); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
 	t0 := time.Now()
 	if err := sqlTx.Commit(); err != nil {
 		return err
 	}
 	db.stats.commit.Add(int64(time.Since(t0)))
 	db.hashes.put(tx.newHashes)
+	tx.commitDedup()
 	return nil
 }
 
@@ -179,12 +184,17 @@ type Tx struct {
 	newHashes     map[int64]ledger.Hash
 	// savepoints: each write runs alone, so its errors must show at once.
 	savepoints bool
+	// messageId claims (dedup.go)
+	dedupSynced  bool
+	dedupSeen    map[uint64]struct{}
+	dedupPending []dedupClaim
+	dedupLastID  int64
 }
 
-type txSnapshot struct{ pending, fresh int }
+type txSnapshot struct{ pending, fresh, claims int }
 
 func (t *Tx) snapshot() txSnapshot {
-	return txSnapshot{pending: len(t.pending), fresh: len(t.freshSubjects)}
+	return txSnapshot{pending: len(t.pending), fresh: len(t.freshSubjects), claims: len(t.dedupPending)}
 }
 
 func (t *Tx) restore(s txSnapshot) {
@@ -193,6 +203,7 @@ func (t *Tx) restore(s txSnapshot) {
 	}
 	t.pending = t.pending[:s.pending]
 	t.freshSubjects = t.freshSubjects[:s.fresh]
+	t.dropClaimsAfter(s.claims)
 }
 
 const (

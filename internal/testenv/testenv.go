@@ -91,6 +91,10 @@ type Instance struct {
 	// Backup copies the store as it is now (SQLite: VACUUM INTO; PostgreSQL:
 	// pg_dump) and returns what restores that copy as a new store.
 	Backup func() (restore func() Instance)
+	// Open opens another handle on the same store, as a second process (a
+	// command beside tact serve) or PostgreSQL node would; the test's
+	// cleanup closes it.
+	Open func() *store.DB
 }
 
 // Store is a way to open a store for a test.
@@ -109,7 +113,15 @@ func Stores() []Store {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { db.Close() })
-			return Instance{DB: db, Args: []string{"--data", dir}, Exec: rawExec(t, "sqlite", "file:"+dir+"/"+sqlite.FileName+"?_pragma=busy_timeout(10000)"),
+			reopen := func() *store.DB {
+				other, err := sqlite.Open(context.Background(), dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { other.Close() })
+				return other
+			}
+			return Instance{DB: db, Open: reopen, Args: []string{"--data", dir}, Exec: rawExec(t, "sqlite", "file:"+dir+"/"+sqlite.FileName+"?_pragma=busy_timeout(10000)"),
 				Dump: func() []byte { return dumpDir(t, dir) }, Backup: func() func() Instance { return backupSQLite(t, dir) }}
 		}},
 		{Name: "postgres", New: func(t testing.TB) Instance {
@@ -119,7 +131,15 @@ func Stores() []Store {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { db.Close() })
-			return Instance{DB: db, Args: []string{"--data", t.TempDir(), "--database", u}, Exec: rawExec(t, "pgx", u), Dollar: true,
+			reopen := func() *store.DB {
+				other, err := postgres.Open(context.Background(), u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { other.Close() })
+				return other
+			}
+			return Instance{DB: db, Open: reopen, Args: []string{"--data", t.TempDir(), "--database", u}, Exec: rawExec(t, "pgx", u), Dollar: true,
 				Dump: func() []byte { return dumpPostgres(t, u) }, Backup: func() func() Instance { return backupPostgres(t, u) }}
 		}},
 	}

@@ -45,8 +45,11 @@ func Open(ctx context.Context, url string) (*store.DB, error) {
 		WritableCTE:    true,
 		ForUpdate:      " FOR UPDATE",
 		LockLedgerHead: "SELECT size FROM ledger_head WHERE id = 1 FOR UPDATE",
-		Retryable:      retryable,
-		Notify:         func(ctx context.Context, ids []string) error { return notify(ctx, db, ids) },
+		// Serialises messageId claims between nodes (store/dedup.go); the
+		// number is tact's own ("tact" in ASCII, then 1).
+		LockDedup: "SELECT pg_advisory_xact_lock(1952539508001)",
+		Retryable: retryable,
+		Notify:    func(ctx context.Context, ids []string) error { return notify(ctx, db, ids) },
 		Listen: func(ctx context.Context, changed func([]string), logf func(string, error)) {
 			listen(ctx, url, changed, logf)
 		},
