@@ -196,6 +196,8 @@ func (s *Service) Seen(items ...Item) {
 			continue
 		}
 		it.Source, it.Available = SourceEvent, true
+		// An event's strings share its request body; copies let the body go.
+		it.ID, it.Name, it.Category, it.Currency = strings.Clone(it.ID), strings.Clone(it.Name), strings.Clone(it.Category), strings.Clone(it.Currency)
 		s.seen[it.ID] = it
 	}
 }

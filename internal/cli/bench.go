@@ -237,6 +237,24 @@ func cpuModel() string {
 	return "unknown CPU"
 }
 
+// writeHeapProfile writes the live heap to path (empty: nothing).
+func writeHeapProfile(path string, log *slog.Logger) {
+	if path == "" {
+		return
+	}
+	runtime.GC()
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.WriteHeapProfile(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		log.Error("writing the heap profile", "err", err)
+	}
+}
+
 // startCPUProfile writes a CPU profile to path until stop is called (path
 // empty: nothing).
 func startCPUProfile(path string) (stop func(), err error) {

@@ -256,7 +256,8 @@ func eachEventChunk(r io.Reader, fn func(lines []int, body []byte) error) error 
 			return nil
 		}
 		err := fn(lines, append(body, "]}"...))
-		lines, body = lines[:0], append(body[:0], `{"batch":[`...)
+		// A new buffer per chunk: decoded events share the old one's memory.
+		lines, body = lines[:0], append(make([]byte, 0, cap(body)), `{"batch":[`...)
 		return err
 	}
 	err := eachLine(r, func(n int, line []byte) error {

@@ -40,6 +40,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	reqIP := fs.Int("request-limit-ip", envInt(env, "TACT_REQUEST_LIMIT_IP", httpapi.DefaultRequestLimits.PerIP), "rights requests per hour from one client IP (0: no limit) (TACT_REQUEST_LIMIT_IP)")
 	reqKey := fs.Int("request-limit-key", envInt(env, "TACT_REQUEST_LIMIT_KEY", httpapi.DefaultRequestLimits.PerKey), "rights requests per hour per write or server key (0: no limit) (TACT_REQUEST_LIMIT_KEY)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for performance work)")
+	memProfile := fs.String("memprofile", "", "write a heap profile to this file when tact stops (for performance work)")
 	var proxies stringList
 	if v := env.Getenv("TACT_TRUSTED_PROXIES"); v != "" {
 		proxies = strings.Split(v, ",")
@@ -83,6 +84,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	defer writeHeapProfile(*memProfile, log)
 	if a.Created {
 		log.Info("generated a new root secret", "file", sf.cfg.DataDir+"/root.key")
 	}

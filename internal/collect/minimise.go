@@ -174,9 +174,10 @@ var urlProperties = map[string]bool{"url": true, "path": true, "referrer": true,
 // payload renders the sealed part of an event: its own members minus the
 // dropped ones, its properties with addresses minimised, and the kept
 // context.
-func payload(e *segment.Event, m Minimal) ([]byte, error) {
-	b := make([]byte, 0, len(e.Raw)+128)
-	b = m.appendContext(b)
+// It appends to dst.
+func payload(dst []byte, e *segment.Event, m Minimal) ([]byte, error) {
+	var small [512]byte
+	b := m.appendContext(small[:0])
 	rewrite := e.Properties != nil && hasAny(e.Properties, urlProperties)
 	if rewrite {
 		pj, err := json.Marshal(minimalProperties(e.Properties))
@@ -187,7 +188,7 @@ func payload(e *segment.Event, m Minimal) ([]byte, error) {
 		b = append(b, pj...)
 	}
 	drop := func(k string) bool { return droppedMembers[k] || (rewrite && k == "properties") }
-	out, ok := segment.AppendWithout(make([]byte, 0, len(e.Raw)+len(b)), e.Raw, drop, b)
+	out, ok := segment.AppendWithout(dst, e.Raw, drop, b)
 	if !ok {
 		return nil, errBadRaw
 	}

@@ -23,6 +23,9 @@ import (
 	"github.com/tact-cdp/tact/internal/vault"
 )
 
+// payloadBuffers hold an event's payload between rendering and sealing.
+var payloadBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
 // DedupWindow is how long a messageId is remembered (DESIGN 5.1).
 const DedupWindow = 7 * 24 * time.Hour
 
@@ -813,11 +816,15 @@ func (s *Service) gate(ctx context.Context, it *item, caller Caller, req Request
 	if err != nil {
 		return err
 	}
-	body, err := payload(e, it.min)
+	buf := payloadBuffers.Get().(*[]byte)
+	body, err := payload((*buf)[:0], e, it.min)
 	if err != nil {
+		payloadBuffers.Put(buf)
 		return err
 	}
 	sealed, err := dk.Seal(PayloadField, body)
+	*buf = body[:0]
+	payloadBuffers.Put(buf)
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ import (
 // postEvents handles POST /v1/batch, /v1/b and the single-call routes.
 func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) error {
 	received := time.Now()
-	body, err := segment.ReadBody(r.Header.Get("Content-Encoding"), r.Body)
+	body, err := segment.ReadBodyLen(r.Header.Get("Content-Encoding"), r.Body, r.ContentLength)
 	if err != nil {
 		return segmentError(err)
 	}

@@ -118,6 +118,9 @@ func (s *Service) Observe(subjectID, category, event string, at time.Time) {
 	}
 	switch {
 	case !had:
+		// An event's strings share its request body; copies let the body go.
+		subjectID, category = strings.Clone(subjectID), strings.Clone(category)
+		k = [2]string{subjectID, category}
 		p = Add{SubjectID: subjectID, Category: category, Weight: w, At: at}
 	case at.After(p.At):
 		p.Weight = Decay(p.Weight, at.Sub(p.At), s.HalfLife) + w

@@ -149,6 +149,8 @@ func (m *Model) PutItem(it Item) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	i := m.intern(it.ID)
+	// Items listed from events share the request body; copies let it go.
+	it.ID, it.Name, it.Category = m.items[i].info.ID, strings.Clone(it.Name), strings.Clone(it.Category)
 	m.items[i].info = it
 	m.items[i].listed = true
 	m.changed = true
@@ -171,6 +173,7 @@ func (m *Model) intern(id string) int32 {
 		return i
 	}
 	i := int32(len(m.items))
+	id = strings.Clone(id) // an event's strings share its request body
 	m.ids[id] = i
 	m.items = append(m.items, itemState{info: Item{ID: id}})
 	return i

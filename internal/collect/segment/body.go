@@ -29,13 +29,21 @@ const maxWireBytes = MaxRequestBytes + 16<<10
 // limit, so a small bomb costs no more than a legitimate maximal body. A
 // corrupt stream or an unsupported encoding is ErrEncoding.
 func ReadBody(contentEncoding string, r io.Reader) ([]byte, error) {
+	return ReadBodyLen(contentEncoding, r, -1)
+}
+
+// ReadBodyLen is ReadBody for a body whose length the sender announced
+// (Content-Length; -1 when unknown): the buffer is allocated once at that
+// size instead of growing, which matters at tens of thousands of events per
+// second. A wrong announcement costs only the saving.
+func ReadBodyLen(contentEncoding string, r io.Reader, contentLength int64) ([]byte, error) {
 	enc, err := encoding(contentEncoding)
 	if err != nil {
 		return nil, err
 	}
 	var wire []byte
 	if r != nil {
-		wire, err = io.ReadAll(io.LimitReader(r, maxWireBytes+1))
+		wire, err = readAll(io.LimitReader(r, maxWireBytes+1), contentLength)
 		if err != nil {
 			return nil, fmt.Errorf("reading body: %w", err)
 		}
@@ -83,6 +91,28 @@ func ReadBody(contentEncoding string, r io.Reader) ([]byte, error) {
 		return nil, corrupt(enc, err)
 	}
 	return body, nil
+}
+
+// readAll is io.ReadAll starting from a buffer of the announced size (plus
+// one byte, so that the end of the stream is seen without growing).
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	if size < 0 || size > maxWireBytes {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, size+1)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow: the announcement was short
+		}
+	}
 }
 
 func encoding(header string) (string, error) {

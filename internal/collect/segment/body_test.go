@@ -154,3 +154,25 @@ func TestReadBodyLimits(t *testing.T) {
 		t.Errorf("read %d bytes from an endless body", r.n)
 	}
 }
+
+// TestReadBodyLen checks that an announced length only sizes the buffer: a
+// short, long, absent or absurd announcement reads the same bytes, and the
+// limits hold whatever was announced.
+func TestReadBodyLen(t *testing.T) {
+	body := bytes.Repeat([]byte(`{"batch":[]} `), 1000)
+	for _, announced := range []int64{-1, 0, 1, int64(len(body)) - 1, int64(len(body)), int64(len(body)) + 1, 10 * int64(len(body)), maxWireBytes + 1, 1 << 40} {
+		got, err := ReadBodyLen("", bytes.NewReader(body), announced)
+		if err != nil || !bytes.Equal(got, body) {
+			t.Errorf("announced %d: %d bytes, %v; want the %d bytes sent", announced, len(got), err, len(body))
+		}
+	}
+	big := bytes.Repeat([]byte("x"), MaxRequestBytes+1)
+	if _, err := ReadBodyLen("", bytes.NewReader(big), 10); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("over-size body announced as 10 bytes: %v, want ErrTooLarge", err)
+	}
+	r := &infinite{}
+	ReadBodyLen("", r, 100)
+	if r.n > 2*maxWireBytes {
+		t.Errorf("read %d bytes from an endless body announced as 100 bytes", r.n)
+	}
+}

@@ -31,6 +31,9 @@ import (
 // The batch-level context and integrations are merged into each accepted
 // event (the event's own members win, key by key for maps), and the
 // batch-level sentAt fills events that have none.
+//
+// The decoded strings and Raw share body's memory: body must not change
+// afterwards.
 func DecodeBatch(body []byte) (Batch, error) {
 	p, err := start(body)
 	if err != nil {
@@ -164,7 +167,8 @@ func DecodeBatch(body []byte) (Batch, error) {
 // form (/v1/t …): one event whose type comes from the path. A "type" in
 // the body that contradicts the path is an error, as is every problem
 // DecodeBatch would reject an entry for; an event over MaxEventBytes is
-// ErrTooLarge. The result has exactly one event, at index 0.
+// ErrTooLarge. The result has exactly one event, at index 0. Like
+// DecodeBatch's, its strings share body's memory.
 func DecodeSingle(t Type, body []byte) (Batch, error) {
 	if _, ok := typeFromBody(string(t)); !ok {
 		return Batch{}, &Error{Code: CodeUnknownType, Message: fmt.Sprintf("unknown event type %s", quoteKey(string(t))), kind: ErrInvalid}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // parser is a single-pass JSON reader for request bodies. It checks what
@@ -41,8 +42,11 @@ type frame struct {
 // free, large ones stay linear in time.
 const linearKeys = 16
 
+// newParser parses body. The strings it returns share body's memory (no
+// copy per request or per event): body must not change afterwards, and
+// whoever keeps such a string for long clones it (it would pin the body).
 func newParser(body []byte) *parser {
-	p := &parser{buf: body, src: string(body)}
+	p := &parser{buf: body, src: unsafe.String(unsafe.SliceData(body), len(body))}
 	// RFC 8259 §8.1: a parser MAY ignore a byte order mark.
 	if len(body) >= 3 && body[0] == 0xEF && body[1] == 0xBB && body[2] == 0xBF {
 		p.pos = 3
