@@ -87,23 +87,31 @@ func (s *Service) ReplayPurpose(ctx context.Context, purpose string, names []str
 	}
 	pnames := purposeNames(bitsOf)
 	var (
-		afterSubject, current string
-		afterID               int64
-		keys                  map[vault.KeyID]vault.DataKey
+		after   ReplayCursor
+		current string
+		keys    map[vault.KeyID]vault.DataKey
+		cache   replayCache[map[vault.KeyID]vault.DataKey]
 	)
 	load := func(subjectID string) error {
 		current = subjectID
+		if k, ok := cache.get(subjectID); ok {
+			keys = k
+			return nil
+		}
 		var err error
 		keys, err = s.openKeys(ctx, subjectID)
+		if err == nil {
+			cache.put(subjectID, keys)
+		}
 		return err
 	}
 	for {
-		rows, err := st.PurposeEvents(ctx, 1<<b, names, "", afterSubject, afterID, replayPage)
+		rows, err := st.PurposeEvents(ctx, 1<<b, names, "", after, replayPage)
 		if err != nil {
 			return err
 		}
 		for _, r := range rows {
-			afterSubject, afterID = r.SubjectID, r.ID
+			after = cursorAt(r)
 			if r.SubjectID != current {
 				if err := load(r.SubjectID); err != nil {
 					return err

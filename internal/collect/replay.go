@@ -13,10 +13,43 @@ import (
 // PurposeEventsStore is the store query a replay reads with.
 type PurposeEventsStore interface {
 	// PurposeEvents returns track events named one of names and stored
-	// under at least one purpose of mask, in (subject, id) order after
-	// (afterSubject, afterID) — of one subject when only is set — at most
-	// limit: the purpose filter is part of the store query.
-	PurposeEvents(ctx context.Context, mask uint64, names []string, only, afterSubject string, afterID int64, limit int) ([]StoredEvent, error)
+	// under at least one purpose of mask, at most limit, after the cursor:
+	// in (bucket, subject, id) order, so each subject's events oldest first
+	// within a bucket and buckets in the order they were written; of one
+	// subject, in id order, when only is set. The purpose filter is part of
+	// the store query.
+	PurposeEvents(ctx context.Context, mask uint64, names []string, only string, after ReplayCursor, limit int) ([]StoredEvent, error)
+}
+
+// ReplayCursor is where a replay stopped: the last event it read.
+type ReplayCursor struct {
+	Bucket  int64
+	Subject string
+	ID      int64
+}
+
+// cursorAt is the cursor just after r.
+func cursorAt(r StoredEvent) ReplayCursor {
+	return ReplayCursor{Bucket: r.Bucket, Subject: r.SubjectID, ID: r.ID}
+}
+
+// replayCache keeps what a replay loaded per subject (consent, opened
+// keys): events come bucket by bucket, so a subject recurs once per bucket
+// it has events in. It forgets everything when full, which bounds memory.
+type replayCache[V any] struct{ m map[string]V }
+
+const replayCacheMax = 8192
+
+func (c *replayCache[V]) get(id string) (V, bool) {
+	v, ok := c.m[id]
+	return v, ok
+}
+
+func (c *replayCache[V]) put(id string, v V) {
+	if c.m == nil || len(c.m) >= replayCacheMax {
+		c.m = make(map[string]V, 256)
+	}
+	c.m[id] = v
 }
 
 // replayPage is how many events one replay query reads.
@@ -26,8 +59,9 @@ const replayPage = 2000
 // of names that personalisation may use now: stored under personalization,
 // of a shopper who grants it now (not restricted), and — for an event about
 // a sensitive item or category — stored under and granted
-// sensitive_personalization. Shopper by shopper, each shopper's events
-// oldest first. Recommendations replay with it at start; with only set,
+// sensitive_personalization. In the store's order (bucket by bucket,
+// shopper by shopper within a bucket), so each shopper's events come oldest
+// first. Recommendations replay with it at start; with only set,
 // one shopper's events (when they resume their profile).
 func (s *Service) ReplayPersonal(ctx context.Context, names []string, only string, fn func(subjectID string, sig Signal) error) error {
 	st, ok := s.store.(PurposeEventsStore)
@@ -49,15 +83,24 @@ func (s *Service) ReplayPersonal(ctx context.Context, names []string, only strin
 		mask |= 1 << sb
 	}
 	dm := s.dataMap()
+	type loaded struct {
+		allowed, sensitiveOK bool
+		keys                 map[vault.KeyID]vault.DataKey
+	}
 	var (
-		afterSubject string
-		afterID      int64
-		current      string // the subject whose keys and consent are loaded
-		allowed      bool   // personalization granted now
-		sensitiveOK  bool   // sensitive_personalization granted now
-		keys         map[vault.KeyID]vault.DataKey
+		after       ReplayCursor
+		current     string // the subject whose keys and consent are loaded
+		allowed     bool   // personalization granted now
+		sensitiveOK bool   // sensitive_personalization granted now
+		keys        map[vault.KeyID]vault.DataKey
+		cache       replayCache[loaded]
 	)
 	load := func(subjectID string) error {
+		if l, ok := cache.get(subjectID); ok {
+			current, allowed, sensitiveOK, keys = subjectID, l.allowed, l.sensitiveOK, l.keys
+			return nil
+		}
+		defer func() { cache.put(subjectID, loaded{allowed, sensitiveOK, keys}) }()
 		current, allowed, sensitiveOK, keys = subjectID, false, false, nil
 		subj, err := s.consent.Store().Subject(ctx, subjectID)
 		if tact.ErrorCode(err) == tact.ENOTFOUND {
@@ -79,12 +122,12 @@ func (s *Service) ReplayPersonal(ctx context.Context, names []string, only strin
 		return nil
 	}
 	for {
-		rows, err := st.PurposeEvents(ctx, mask, names, only, afterSubject, afterID, replayPage)
+		rows, err := st.PurposeEvents(ctx, mask, names, only, after, replayPage)
 		if err != nil {
 			return err
 		}
 		for _, r := range rows {
-			afterSubject, afterID = r.SubjectID, r.ID
+			after = cursorAt(r)
 			if r.SubjectID != current {
 				if err := load(r.SubjectID); err != nil {
 					return err

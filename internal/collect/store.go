@@ -80,6 +80,7 @@ type Tx interface {
 // StoredEvent is an event as stored: minimised columns and the sealed
 // payload.
 type StoredEvent struct {
+	Bucket     int64 // where the store keeps it (a replay's cursor)
 	ID         int64
 	SubjectID  string
 	MessageID  string

@@ -78,6 +78,7 @@ type DB struct {
 	dynCount  atomic.Int32
 	hashes    *hashCache
 	dedup     *dedupWindow
+	buckets   *bucketCounter
 	stats     writerStats
 	onClose   []func() error
 }
@@ -96,6 +97,7 @@ func New(d Dialect, write, read *sql.DB, opts Options, onClose ...func() error) 
 		closing: make(chan struct{}),
 		hashes:  newHashCache(1 << 16),
 		dedup:   newDedupWindow(),
+		buckets: &bucketCounter{},
 		onClose: onClose,
 		stmts:   map[string]*sql.Stmt{},
 	}

@@ -27,7 +27,7 @@ func (s *EventStore) SubjectEvents(ctx context.Context, subjectID string, mask u
 	db := s.db
 	rows, err := db.read.QueryContext(ctx, db.q(
 		"SELECT id, message_id, type, event, occurred_at, received_at, purposes, receipt_id, key_id, payload FROM events"+
-			" WHERE subject_id = ? AND id > ? AND (purposes & ?) <> 0 ORDER BY id LIMIT ?"),
+			" WHERE "+inSubjectBuckets+" AND id > ? AND (purposes & ?) <> 0 ORDER BY id LIMIT ?"),
 		subjectID, after, int64(mask&AllPurposes), limit)
 	if err != nil {
 		return nil, err
@@ -52,15 +52,17 @@ func (s *EventStore) SubjectEvents(ctx context.Context, subjectID string, mask u
 // one of names, stored under a purpose of mask, in (subject, id) order after
 // (afterSubject, afterID); of one subject when only is set. The purpose
 // filter is part of the query.
-func (s *EventStore) PurposeEvents(ctx context.Context, mask uint64, names []string, only, afterSubject string, afterID int64, limit int) ([]collect.StoredEvent, error) {
+func (s *EventStore) PurposeEvents(ctx context.Context, mask uint64, names []string, only string, after collect.ReplayCursor, limit int) ([]collect.StoredEvent, error) {
 	if len(names) == 0 {
 		return nil, nil
 	}
 	db := s.db
-	where := "(subject_id > ? OR (subject_id = ? AND id > ?))"
-	args := []any{afterSubject, afterSubject, afterID}
+	// All subjects: in index order, bucket by bucket. One subject: its
+	// buckets, in id order.
+	where, order := "(bucket, subject_id, id) > (?, ?, ?)", "bucket, subject_id, id"
+	args := []any{after.Bucket, after.Subject, after.ID}
 	if only != "" {
-		where, args = "subject_id = ? AND id > ?", []any{only, afterID}
+		where, order, args = inSubjectBuckets+" AND id > ?", "id", []any{only, after.ID}
 	}
 	args = append(args, int64(mask&AllPurposes))
 	for _, n := range names {
@@ -68,9 +70,9 @@ func (s *EventStore) PurposeEvents(ctx context.Context, mask uint64, names []str
 	}
 	args = append(args, limit)
 	rows, err := db.read.QueryContext(ctx, db.q(
-		"SELECT id, subject_id, event, occurred_at, purposes, key_id, payload FROM events"+
+		"SELECT bucket, id, subject_id, event, occurred_at, purposes, key_id, payload FROM events"+
 			" WHERE "+where+" AND (purposes & ?) <> 0 AND type = 'track' AND event IN "+inList(len(names))+
-			" ORDER BY subject_id, id LIMIT ?"), args...)
+			" ORDER BY "+order+" LIMIT ?"), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +82,7 @@ func (s *EventStore) PurposeEvents(ctx context.Context, mask uint64, names []str
 		e := collect.StoredEvent{Type: "track"}
 		var occ, purposes int64
 		var keyID []byte
-		if err := rows.Scan(&e.ID, &e.SubjectID, &e.Event, &occ, &purposes, &keyID, &e.Payload); err != nil {
+		if err := rows.Scan(&e.Bucket, &e.ID, &e.SubjectID, &e.Event, &occ, &purposes, &keyID, &e.Payload); err != nil {
 			return nil, err
 		}
 		e.OccurredAt, e.Purposes = fromMicros(occ), uint64(purposes)
@@ -131,7 +133,7 @@ func (s *EventStore) SubjectsChangedSince(ctx context.Context, cursor int64, aft
 func (s *EventStore) StripPurposes(ctx context.Context, subjectID string, keep uint64) (stripped, deleted int64, err error) {
 	db := s.db
 	err = db.WriteTx(ctx, func(tx *Tx) error {
-		res, err := tx.tx.ExecContext(ctx, db.q("UPDATE events SET purposes = (purposes & ?) WHERE subject_id = ? AND (purposes & ?) <> 0"),
+		res, err := tx.tx.ExecContext(ctx, db.q("UPDATE events SET purposes = (purposes & ?) WHERE "+inSubjectBuckets+" AND (purposes & ?) <> 0"),
 			int64(keep&AllPurposes), subjectID, int64(^keep&AllPurposes))
 		if err != nil {
 			return err
@@ -141,7 +143,7 @@ func (s *EventStore) StripPurposes(ctx context.Context, subjectID string, keep u
 			deleted = 0
 			return nil
 		}
-		res, err = tx.tx.ExecContext(ctx, db.q("DELETE FROM events WHERE subject_id = ? AND purposes = 0"), subjectID)
+		res, err = tx.tx.ExecContext(ctx, db.q("DELETE FROM events WHERE "+inSubjectBuckets+" AND purposes = 0"), subjectID)
 		if err != nil {
 			return err
 		}

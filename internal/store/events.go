@@ -181,17 +181,30 @@ func (t *Tx) InsertEvents(ctx context.Context, rs []collect.Row) ([]bool, error)
 		}
 		dup[i] = !t.claimDedup(r.DedupKey, r.ReceivedAt.Unix()/86400)
 	}
-	const cols = 10
-	args := make([]any, 0, cols*len(rs))
+	personal := 0
+	for i, r := range rs {
+		if !dup[i] && r.Personal {
+			personal++
+		}
+	}
+	if personal == 0 {
+		return dup, nil
+	}
+	bucket, err := t.bucketFor(ctx, personal)
+	if err != nil {
+		return nil, err
+	}
+	const cols = 11
+	args := make([]any, 0, cols*personal)
 	for i, r := range rs {
 		if dup[i] || !r.Personal {
 			continue
 		}
-		args = append(args, r.SubjectID, r.MessageID, r.Type, r.Event, micros(r.OccurredAt), micros(r.ReceivedAt),
+		args = append(args, bucket, r.SubjectID, r.MessageID, r.Type, r.Event, micros(r.OccurredAt), micros(r.ReceivedAt),
 			int64(r.Purposes), r.ReceiptID, r.KeyID[:], r.Payload)
 	}
 	if len(args) > 0 {
-		if err := t.insertRows(ctx, "INSERT INTO events (subject_id, message_id, type, event, occurred_at, received_at, purposes, receipt_id, key_id, payload) VALUES ", cols, args); err != nil {
+		if err := t.insertRows(ctx, "INSERT INTO events (bucket, subject_id, message_id, type, event, occurred_at, received_at, purposes, receipt_id, key_id, payload) VALUES ", cols, args); err != nil {
 			return nil, err
 		}
 	}

@@ -510,7 +510,7 @@ func (db *DB) ShredSubject(ctx context.Context, subjectID string) error {
 // left. Idempotent: purging a subject that is gone deletes nothing.
 func (db *DB) PurgeSubject(ctx context.Context, subjectID string, limit int) (deleted int64, done bool, err error) {
 	err = db.WriteTx(ctx, func(tx *Tx) error {
-		res, err := tx.tx.ExecContext(ctx, db.q("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE subject_id = ? ORDER BY id LIMIT ?)"), subjectID, limit)
+		res, err := tx.tx.ExecContext(ctx, db.q("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE "+inSubjectBuckets+" ORDER BY id LIMIT ?)"), subjectID, limit)
 		if err != nil {
 			return err
 		}
@@ -591,7 +591,7 @@ func (db *DB) Rebuild(ctx context.Context) error {
 // keys or events.
 func (db *DB) SubjectExists(ctx context.Context, subjectID string) (bool, error) {
 	var n int
-	err := db.read.QueryRowContext(ctx, db.q("SELECT (SELECT COUNT(*) FROM subjects WHERE id = ?) + (SELECT COUNT(*) FROM subject_keys WHERE subject_id = ?) + (SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE subject_id = ? LIMIT 1) e)"),
+	err := db.read.QueryRowContext(ctx, db.q("SELECT (SELECT COUNT(*) FROM subjects WHERE id = ?) + (SELECT COUNT(*) FROM subject_keys WHERE subject_id = ?) + (SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE "+inSubjectBuckets+" LIMIT 1) e)"),
 		subjectID, subjectID, subjectID).Scan(&n)
 	return n > 0, err
 }

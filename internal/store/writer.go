@@ -158,6 +158,10 @@ func (db *DB) tryBatch(batch []*writeReq, results []error, savepoints bool) erro
 		}
 		return err
 	}
+	if err := tx.flushBuckets(ctx); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
 	if err := tx.flushDedup(ctx); err != nil {
 		sqlTx.Rollback()
 		return err
@@ -189,6 +193,8 @@ type Tx struct {
 	dedupSeen    map[uint64]struct{}
 	dedupPending []dedupClaim
 	dedupLastID  int64
+	// event buckets written (buckets.go)
+	buckets map[int64]bool
 }
 
 type txSnapshot struct{ pending, fresh, claims int }
