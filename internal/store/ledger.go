@@ -220,11 +220,23 @@ func rows(n, cols int) string {
 
 // insertRows runs a multi-row INSERT of args in rows of cols values, in
 // chunks that stay under every engine's limit on parameters.
+//
+// Chunks have 128 rows, then powers of two for the rest, so that a statement
+// comes in at most 8 shapes: each shape is prepared once and kept (see
+// prepared) and holds engine memory while the store is open.
 func (t *Tx) insertRows(ctx context.Context, prefix string, cols int, args []any) error {
-	const maxRows = 100
+	const maxRows = 128
 	row := "(" + strings.Repeat("?, ", cols-1) + "?)"
-	for start := 0; start < len(args); start += maxRows * cols {
-		chunk := args[start:min(start+maxRows*cols, len(args))]
+	for start := 0; start < len(args); {
+		n := min(maxRows, (len(args)-start)/cols)
+		if n == 0 {
+			return fmt.Errorf("store: %d values for rows of %d columns", len(args), cols)
+		}
+		for n&(n-1) != 0 {
+			n &= n - 1 // the largest power of two not above n
+		}
+		chunk := args[start : start+n*cols]
+		start += n * cols
 		var sb strings.Builder
 		sb.WriteString(prefix)
 		for i := 0; i < len(chunk)/cols; i++ {

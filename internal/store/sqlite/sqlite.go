@@ -46,13 +46,13 @@ func dsn(path string, readOnly bool) string {
 	if readOnly {
 		// Each reader connection has a cache of its own; the OS page cache
 		// serves them too, so they stay small to bound tact's memory.
-		v.Add("_pragma", "cache_size(-8192)")
+		v.Add("_pragma", "cache_size(-4096)")
 		v.Add("_pragma", "query_only(ON)")
 	} else {
-		// A larger page cache keeps the index pages that random keys
-		// (pseudonyms, dedup hashes) touch; fewer, larger WAL checkpoints
-		// rewrite hot pages less often.
-		v.Add("_pragma", "cache_size(-32768)")
+		// The writer's cache keeps the index pages that random keys
+		// (pseudonyms) touch; event writes touch only the current bucket's
+		// region of the subject index (docs/storage.md).
+		v.Add("_pragma", "cache_size(-16384)")
 		v.Set("_txlock", "immediate")
 		// Checkpoints run in the background (see checkpointer), not in
 		// the commit path of the single writer.
@@ -140,7 +140,9 @@ type checkpointer struct {
 }
 
 func newCheckpointer(path string) (*checkpointer, error) {
-	db, err := sql.Open("sqlite", dsn(path, false))
+	// A checkpoint copies WAL frames to the database file without the page
+	// cache, so this connection keeps a small one.
+	db, err := sql.Open("sqlite", dsn(path, false)+"&_pragma=cache_size(-1024)")
 	if err != nil {
 		return nil, err
 	}
