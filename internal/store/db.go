@@ -43,6 +43,9 @@ type Dialect struct {
 	// between nodes sharing the store (nil where there is one node).
 	Notify func(ctx context.Context, subjectIDs []string) error
 	Listen func(ctx context.Context, changed func(subjectIDs []string), logf func(msg string, err error))
+	// BetweenBatches, when set, runs in the writer between transactions,
+	// while the write connection is free (SQLite restarts its WAL there).
+	BetweenBatches func()
 	// Retryable reports whether a failed transaction may simply be retried
 	// (lock contention, serialisation failure, deadlock).
 	Retryable func(error) bool

@@ -12,9 +12,21 @@ import (
 
 // AddMeasurements merges flushed measurement cells into the daily rows.
 func (db *DB) AddMeasurements(ctx context.Context, cells []measure.Cell) error {
-	if len(cells) == 0 {
-		return nil
+	// Short transactions of jobShare cells: the single writer serves
+	// ingest between them. Each cell is merged and written in one.
+	for start := 0; start < len(cells); start += jobShare {
+		if err := db.addMeasurements(ctx, cells[start:min(start+jobShare, len(cells))]); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// jobShare bounds the rows a background job writes in one transaction, so
+// that the writer's next turn for ingest comes within milliseconds.
+const jobShare = 64
+
+func (db *DB) addMeasurements(ctx context.Context, cells []measure.Cell) error {
 	return db.WriteTx(ctx, func(tx *Tx) error {
 		for _, c := range cells {
 			day := c.Day.Unix() / 86400

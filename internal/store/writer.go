@@ -24,6 +24,7 @@ type writeReq struct {
 // disturbing the others).
 func (db *DB) WriteTx(ctx context.Context, fn func(*Tx) error) error {
 	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+
 	db.mu.RLock()
 	if db.closed {
 		db.mu.RUnlock()
@@ -54,6 +55,9 @@ func (db *DB) writer() {
 			}
 		}
 		db.prepareWanted()
+		if db.dialect.BetweenBatches != nil {
+			db.dialect.BetweenBatches()
+		}
 		t0 := time.Now()
 		db.commitBatch(batch)
 		db.stats.batches.Add(1)
