@@ -15,8 +15,15 @@ import (
 const bucketSize = 16384
 
 // inSubjectBuckets restricts a query on events to one subject (the
-// placeholder) through the bucketed index: one seek per bucket.
-const inSubjectBuckets = "bucket IN (SELECT bucket FROM event_buckets) AND subject_id = ?"
+// placeholder) through the bucketed index: one seek per bucket. PostgreSQL
+// needs the buckets as an array to seek on both columns: with IN it scans
+// the whole index for the subject (measured: 21,600 against 46 in cost).
+func (db *DB) inSubjectBuckets() string {
+	if db.dialect.Dollar {
+		return "bucket = ANY(ARRAY(SELECT bucket FROM event_buckets)) AND subject_id = ?"
+	}
+	return "bucket IN (SELECT bucket FROM event_buckets) AND subject_id = ?"
+}
 
 // bucketCounter is this process's current bucket. Each process (or
 // PostgreSQL node) starts a new bucket, so their writes never need to agree

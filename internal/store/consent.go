@@ -223,7 +223,7 @@ func (t *Tx) MergeSubjects(ctx context.Context, from, into string) error {
 		"UPDATE identities SET subject_id = ? WHERE subject_id = ?",
 		"UPDATE subject_keys SET subject_id = ? WHERE subject_id = ?",
 		"UPDATE receipts SET subject_id = ? WHERE subject_id = ?",
-		"UPDATE events SET subject_id = ? WHERE " + inSubjectBuckets,
+		"UPDATE events SET subject_id = ? WHERE " + t.db.inSubjectBuckets(),
 	} {
 		if err := t.exec(ctx, q, into, from); err != nil {
 			return err

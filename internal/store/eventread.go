@@ -27,7 +27,7 @@ func (s *EventStore) SubjectEvents(ctx context.Context, subjectID string, mask u
 	db := s.db
 	rows, err := db.read.QueryContext(ctx, db.q(
 		"SELECT id, message_id, type, event, occurred_at, received_at, purposes, receipt_id, key_id, payload FROM events"+
-			" WHERE "+inSubjectBuckets+" AND id > ? AND (purposes & ?) <> 0 ORDER BY id LIMIT ?"),
+			" WHERE "+db.inSubjectBuckets()+" AND id > ? AND (purposes & ?) <> 0 ORDER BY id LIMIT ?"),
 		subjectID, after, int64(mask&AllPurposes), limit)
 	if err != nil {
 		return nil, err
@@ -62,7 +62,7 @@ func (s *EventStore) PurposeEvents(ctx context.Context, mask uint64, names []str
 	where, order := "(bucket, subject_id, id) > (?, ?, ?)", "bucket, subject_id, id"
 	args := []any{after.Bucket, after.Subject, after.ID}
 	if only != "" {
-		where, order, args = inSubjectBuckets+" AND id > ?", "id", []any{only, after.ID}
+		where, order, args = db.inSubjectBuckets()+" AND id > ?", "id", []any{only, after.ID}
 	}
 	args = append(args, int64(mask&AllPurposes))
 	for _, n := range names {
@@ -133,7 +133,7 @@ func (s *EventStore) SubjectsChangedSince(ctx context.Context, cursor int64, aft
 func (s *EventStore) StripPurposes(ctx context.Context, subjectID string, keep uint64) (stripped, deleted int64, err error) {
 	db := s.db
 	err = db.WriteTx(ctx, func(tx *Tx) error {
-		res, err := tx.tx.ExecContext(ctx, db.q("UPDATE events SET purposes = (purposes & ?) WHERE "+inSubjectBuckets+" AND (purposes & ?) <> 0"),
+		res, err := tx.tx.ExecContext(ctx, db.q("UPDATE events SET purposes = (purposes & ?) WHERE "+db.inSubjectBuckets()+" AND (purposes & ?) <> 0"),
 			int64(keep&AllPurposes), subjectID, int64(^keep&AllPurposes))
 		if err != nil {
 			return err
@@ -143,7 +143,7 @@ func (s *EventStore) StripPurposes(ctx context.Context, subjectID string, keep u
 			deleted = 0
 			return nil
 		}
-		res, err = tx.tx.ExecContext(ctx, db.q("DELETE FROM events WHERE "+inSubjectBuckets+" AND purposes = 0"), subjectID)
+		res, err = tx.tx.ExecContext(ctx, db.q("DELETE FROM events WHERE "+db.inSubjectBuckets()+" AND purposes = 0"), subjectID)
 		if err != nil {
 			return err
 		}

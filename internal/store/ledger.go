@@ -219,24 +219,17 @@ func rows(n, cols int) string {
 }
 
 // insertRows runs a multi-row INSERT of args in rows of cols values, in
-// chunks that stay under every engine's limit on parameters.
-//
-// Chunks have 128 rows, then powers of two for the rest, so that a statement
-// comes in at most 8 shapes: each shape is prepared once and kept (see
-// prepared) and holds engine memory while the store is open.
+// chunks that stay under every engine's limit on parameters. One statement
+// per chunk (a round trip on PostgreSQL); each row count is a statement
+// shape, prepared once (see prepared).
 func (t *Tx) insertRows(ctx context.Context, prefix string, cols int, args []any) error {
-	const maxRows = 128
+	const maxRows = 100
 	row := "(" + strings.Repeat("?, ", cols-1) + "?)"
-	for start := 0; start < len(args); {
-		n := min(maxRows, (len(args)-start)/cols)
-		if n == 0 {
-			return fmt.Errorf("store: %d values for rows of %d columns", len(args), cols)
-		}
-		for n&(n-1) != 0 {
-			n &= n - 1 // the largest power of two not above n
-		}
-		chunk := args[start : start+n*cols]
-		start += n * cols
+	if len(args)%cols != 0 {
+		return fmt.Errorf("store: %d values for rows of %d columns", len(args), cols)
+	}
+	for start := 0; start < len(args); start += maxRows * cols {
+		chunk := args[start:min(start+maxRows*cols, len(args))]
 		var sb strings.Builder
 		sb.WriteString(prefix)
 		for i := 0; i < len(chunk)/cols; i++ {
@@ -522,7 +515,7 @@ func (db *DB) ShredSubject(ctx context.Context, subjectID string) error {
 // left. Idempotent: purging a subject that is gone deletes nothing.
 func (db *DB) PurgeSubject(ctx context.Context, subjectID string, limit int) (deleted int64, done bool, err error) {
 	err = db.WriteTx(ctx, func(tx *Tx) error {
-		res, err := tx.tx.ExecContext(ctx, db.q("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE "+inSubjectBuckets+" ORDER BY id LIMIT ?)"), subjectID, limit)
+		res, err := tx.tx.ExecContext(ctx, db.q("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE "+db.inSubjectBuckets()+" ORDER BY id LIMIT ?)"), subjectID, limit)
 		if err != nil {
 			return err
 		}
@@ -603,7 +596,7 @@ func (db *DB) Rebuild(ctx context.Context) error {
 // keys or events.
 func (db *DB) SubjectExists(ctx context.Context, subjectID string) (bool, error) {
 	var n int
-	err := db.read.QueryRowContext(ctx, db.q("SELECT (SELECT COUNT(*) FROM subjects WHERE id = ?) + (SELECT COUNT(*) FROM subject_keys WHERE subject_id = ?) + (SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE "+inSubjectBuckets+" LIMIT 1) e)"),
+	err := db.read.QueryRowContext(ctx, db.q("SELECT (SELECT COUNT(*) FROM subjects WHERE id = ?) + (SELECT COUNT(*) FROM subject_keys WHERE subject_id = ?) + (SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE "+db.inSubjectBuckets()+" LIMIT 1) e)"),
 		subjectID, subjectID, subjectID).Scan(&n)
 	return n > 0, err
 }

@@ -44,7 +44,7 @@ func (db *DB) RewriteEvents(ctx context.Context, subjectID, typ string, fn func(
 	changed := 0
 	after := int64(0)
 	for {
-		rows, err := db.read.QueryContext(ctx, db.q("SELECT id, key_id, payload FROM events WHERE "+inSubjectBuckets+" AND type = ? AND id > ? ORDER BY id LIMIT 500"), subjectID, typ, after)
+		rows, err := db.read.QueryContext(ctx, db.q("SELECT id, key_id, payload FROM events WHERE "+db.inSubjectBuckets()+" AND type = ? AND id > ? ORDER BY id LIMIT 500"), subjectID, typ, after)
 		if err != nil {
 			return changed, err
 		}

@@ -1,0 +1,4 @@
+package store
+
+// InSubjectBuckets exposes the subject restriction to the plan test.
+func (db *DB) InSubjectBuckets() string { return db.inSubjectBuckets() }
