@@ -131,6 +131,7 @@ func (db *DB) Close() error {
 	close(db.queue)
 	db.mu.Unlock()
 	db.wg.Wait()
+	db.dedup.close()
 	for _, s := range db.stmts {
 		s.Close()
 	}

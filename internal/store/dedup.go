@@ -56,6 +56,16 @@ func (w *dedupWindow) foldKeys(day int64, keys []byte) error {
 	return nil
 }
 
+// close releases the window's memory; the store is closed.
+func (w *dedupWindow) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.set.free != nil {
+		w.set.free()
+	}
+	w.set = fingerprintSet{}
+}
+
 // expire forgets the days before beforeDay.
 func (w *dedupWindow) expire(beforeDay int64) {
 	w.mu.Lock()
@@ -203,6 +213,7 @@ type fingerprintSet struct {
 	fps  []uint64 // 0: an empty slot
 	days []uint16 // Unix day of each slot (fits until 2149)
 	n    int
+	free func()   // unmaps fps and days (offHeap)
 }
 
 const minFingerprintSlots = 1 << 16
@@ -255,12 +266,17 @@ func (s *fingerprintSet) insert(fp uint64, day uint16) {
 
 // resize rehashes into slots slots, keeping the entries from day keep on.
 func (s *fingerprintSet) resize(slots int, keep int64) {
-	old, oldDays := s.fps, s.days
-	s.fps, s.days, s.n = make([]uint64, slots), make([]uint16, slots), 0
+	old, oldDays, freeOld := s.fps, s.days, s.free
+	fps, freeFps := offHeap[uint64](slots)
+	days, freeDays := offHeap[uint16](slots)
+	s.fps, s.days, s.n, s.free = fps, days, 0, func() { freeFps(); freeDays() }
 	for i, fp := range old {
 		if fp != 0 && int64(oldDays[i]) >= keep {
 			s.insert(fp, oldDays[i])
 		}
+	}
+	if freeOld != nil {
+		freeOld()
 	}
 }
 

@@ -53,7 +53,7 @@ func dsn(path string, readOnly bool) string {
 		// The writer's cache keeps the index pages that random keys
 		// (pseudonyms) touch; event writes touch only the current bucket's
 		// region of the subject index (docs/storage.md).
-		v.Add("_pragma", "cache_size(-16384)")
+		v.Add("_pragma", "cache_size(-8192)")
 		v.Set("_txlock", "immediate")
 		// Checkpoints run in the background (see checkpointer), not in
 		// the commit path of the single writer.
@@ -90,7 +90,7 @@ func Open(ctx context.Context, dir string) (*store.DB, error) {
 		write.Close()
 		return nil, err
 	}
-	n := max(4, runtime.NumCPU()*2)
+	n := max(2, runtime.NumCPU())
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 	var cp *checkpointer
