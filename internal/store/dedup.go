@@ -213,7 +213,7 @@ type fingerprintSet struct {
 	fps  []uint64 // 0: an empty slot
 	days []uint16 // Unix day of each slot (fits until 2149)
 	n    int
-	free func()   // unmaps fps and days (offHeap)
+	free func() // unmaps fps and days (offHeap)
 }
 
 const minFingerprintSlots = 1 << 16

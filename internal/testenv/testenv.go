@@ -108,38 +108,28 @@ func Stores() []Store {
 	return []Store{
 		{Name: "sqlite", New: func(t testing.TB) Instance {
 			dir := t.TempDir()
-			db, err := sqlite.Open(context.Background(), dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			reopen := func() *store.DB {
-				other, err := sqlite.Open(context.Background(), dir)
+			open := func() *store.DB {
+				db, err := sqlite.Open(context.Background(), dir)
 				if err != nil {
 					t.Fatal(err)
 				}
-				t.Cleanup(func() { other.Close() })
-				return other
+				t.Cleanup(func() { db.Close() })
+				return db
 			}
-			return Instance{DB: db, Open: reopen, Args: []string{"--data", dir}, Exec: rawExec(t, "sqlite", "file:"+dir+"/"+sqlite.FileName+"?_pragma=busy_timeout(10000)"),
+			return Instance{DB: open(), Open: open, Args: []string{"--data", dir}, Exec: rawExec(t, "sqlite", "file:"+dir+"/"+sqlite.FileName+"?_pragma=busy_timeout(10000)"),
 				Dump: func() []byte { return dumpDir(t, dir) }, Backup: func() func() Instance { return backupSQLite(t, dir) }}
 		}},
 		{Name: "postgres", New: func(t testing.TB) Instance {
 			u := PostgresURL(t)
-			db, err := postgres.Open(context.Background(), u)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			reopen := func() *store.DB {
-				other, err := postgres.Open(context.Background(), u)
+			open := func() *store.DB {
+				db, err := postgres.Open(context.Background(), u)
 				if err != nil {
 					t.Fatal(err)
 				}
-				t.Cleanup(func() { other.Close() })
-				return other
+				t.Cleanup(func() { db.Close() })
+				return db
 			}
-			return Instance{DB: db, Open: reopen, Args: []string{"--data", t.TempDir(), "--database", u}, Exec: rawExec(t, "pgx", u), Dollar: true,
+			return Instance{DB: open(), Open: open, Args: []string{"--data", t.TempDir(), "--database", u}, Exec: rawExec(t, "pgx", u), Dollar: true,
 				Dump: func() []byte { return dumpPostgres(t, u) }, Backup: func() func() Instance { return backupPostgres(t, u) }}
 		}},
 	}
