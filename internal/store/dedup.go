@@ -38,7 +38,7 @@ func newDedupWindow() *dedupWindow { return &dedupWindow{} }
 
 // fingerprint is the in-memory form of a key: its first 8 bytes. Keys are
 // keyed hashes, so the chance that two of the ~10⁷ keys of a busy week share
-// one is about 10⁻⁵.
+// one is about 3 in a million (n²/2⁶⁵).
 func fingerprint(key []byte) uint64 { return binary.LittleEndian.Uint64(key) }
 
 func (w *dedupWindow) hasLocked(fp uint64) bool { return w.set.has(fp) }
