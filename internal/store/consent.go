@@ -219,6 +219,10 @@ func (t *Tx) SetTokenGen(ctx context.Context, p vault.Pseudonym, gen uint32) err
 
 // MergeSubjects implements consent.Tx.
 func (t *Tx) MergeSubjects(ctx context.Context, from, into string) error {
+	// Events of this batch still waiting to be written move too.
+	if err := t.flushEvents(ctx); err != nil {
+		return err
+	}
 	for _, q := range []string{
 		"UPDATE identities SET subject_id = ? WHERE subject_id = ?",
 		"UPDATE subject_keys SET subject_id = ? WHERE subject_id = ?",

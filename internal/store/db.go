@@ -39,6 +39,9 @@ type Dialect struct {
 	LockDedup string
 	// WritableCTE: INSERTs may be chained in one statement with WITH.
 	WritableCTE bool
+	// ArrayInsert: many rows may be inserted in one statement of one shape
+	// from arrays (unnest), one per column.
+	ArrayInsert bool
 	// Notify and Listen carry the ids of subjects whose consent changed
 	// between nodes sharing the store (nil where there is one node).
 	Notify func(ctx context.Context, subjectIDs []string) error
@@ -73,7 +76,10 @@ type DB struct {
 	mu      sync.RWMutex // guards closed against sends on a closed queue
 	closed  bool
 	rebinds sync.Map
-	stmts   map[string]*sql.Stmt // hot queries, prepared on the write pool; read-only after New
+	// spareEventRows keeps the column slices of a batch's event rows for
+	// the next batch (*eventRows).
+	spareEventRows sync.Pool
+	stmts          map[string]*sql.Stmt // hot queries, prepared on the write pool; read-only after New
 	// queries prepared on demand by the writers (see prepared)
 	dynStmts  sync.Map // query → *sql.Stmt
 	wantStmts sync.Map // query → struct{}

@@ -163,9 +163,11 @@ func (s *EventStore) PurposeBits(ctx context.Context, purposes []string) (map[st
 	return m, err
 }
 
-// WriteEvents implements collect.Store.
+// WriteEvents implements collect.Store. Its rows and counts wait in the
+// transaction and are written together at the end of the batch (see
+// eventRows).
 func (s *EventStore) WriteEvents(ctx context.Context, fn func(collect.Tx) error) error {
-	return s.db.WriteTx(ctx, func(tx *Tx) error { return fn(tx) })
+	return s.db.writeTx(ctx, func(tx *Tx) error { return fn(tx) }, true)
 }
 
 // InsertEvents implements collect.Tx.
@@ -194,41 +196,142 @@ func (t *Tx) InsertEvents(ctx context.Context, rs []collect.Row) ([]bool, error)
 	if err != nil {
 		return nil, err
 	}
-	const cols = 11
-	args := make([]any, 0, cols*personal)
 	for i, r := range rs {
 		if dup[i] || !r.Personal {
 			continue
 		}
-		args = append(args, bucket, r.SubjectID, r.MessageID, r.Type, r.Event, micros(r.OccurredAt), micros(r.ReceivedAt),
-			int64(r.Purposes), r.ReceiptID, r.KeyID[:], r.Payload)
+		t.events.add(bucket, r)
 	}
-	if len(args) > 0 {
-		if err := t.insertRows(ctx, "INSERT INTO events (bucket, subject_id, message_id, type, event, occurred_at, received_at, purposes, receipt_id, key_id, payload) VALUES ", cols, args); err != nil {
-			return nil, err
-		}
+	if t.savepoints {
+		// A write in a savepoint of its own must fail alone.
+		return dup, t.flushEvents(ctx)
 	}
 	return dup, nil
 }
 
 // CountEvents implements collect.Tx.
 func (t *Tx) CountEvents(ctx context.Context, counts map[string]int64) error {
-	keys := make([]string, 0, len(counts))
+	if t.events.counts == nil {
+		t.events.counts = map[string]int64{}
+	}
 	for k, n := range counts {
 		if n != 0 {
-			keys = append(keys, k)
+			t.events.counts[k] += n
 		}
 	}
-	if len(keys) == 0 {
+	if t.savepoints {
+		return t.flushEvents(ctx)
+	}
+	return nil
+}
+
+// eventRows are the event rows and counters a batch's writes have produced
+// but not yet written. Written together at the end of the batch they cost
+// a statement or two instead of two per request; every other statement
+// on events sees them first (flushEvents runs before any write that does
+// not only append events, and before a merge moves a subject's events).
+type eventRows struct {
+	n int
+	// one slice per column, in eventColumns order
+	bucket, occurredAt, receivedAt, purposes  []int64
+	subjectID, messageID, typ, event, receipt []string
+	keyID, payload                            [][]byte
+	counts                                    map[string]int64
+}
+
+const eventColumns = "bucket, subject_id, message_id, type, event, occurred_at, received_at, purposes, receipt_id, key_id, payload"
+
+func (e *eventRows) add(bucket int64, r collect.Row) {
+	e.n++
+	e.bucket = append(e.bucket, bucket)
+	e.subjectID = append(e.subjectID, r.SubjectID)
+	e.messageID = append(e.messageID, r.MessageID)
+	e.typ = append(e.typ, r.Type)
+	e.event = append(e.event, r.Event)
+	e.occurredAt = append(e.occurredAt, micros(r.OccurredAt))
+	e.receivedAt = append(e.receivedAt, micros(r.ReceivedAt))
+	e.purposes = append(e.purposes, int64(r.Purposes))
+	e.receipt = append(e.receipt, r.ReceiptID)
+	e.keyID = append(e.keyID, r.KeyID[:])
+	e.payload = append(e.payload, r.Payload)
+}
+
+func (e *eventRows) reset() {
+	e.n = 0
+	e.bucket, e.occurredAt, e.receivedAt, e.purposes = e.bucket[:0], e.occurredAt[:0], e.receivedAt[:0], e.purposes[:0]
+	e.subjectID, e.messageID, e.typ, e.event, e.receipt = e.subjectID[:0], e.messageID[:0], e.typ[:0], e.event[:0], e.receipt[:0]
+	e.keyID, e.payload = e.keyID[:0], e.payload[:0]
+	clear(e.counts)
+}
+
+// flushEvents writes the pending event rows and counters.
+func (t *Tx) flushEvents(ctx context.Context) error {
+	e := &t.events
+	if e.n == 0 && len(e.counts) == 0 {
 		return nil
 	}
-	slices.Sort(keys) // one lock order for every writer
-	args := make([]any, 0, 2*len(keys))
-	for _, k := range keys {
-		args = append(args, k, counts[k])
+	reasons := make([]string, 0, len(e.counts))
+	for k := range e.counts {
+		reasons = append(reasons, k)
 	}
-	return t.exec(ctx, "INSERT INTO event_counts (reason, n) VALUES "+rows(len(keys), 2)+
-		" ON CONFLICT (reason) DO UPDATE SET n = event_counts.n + excluded.n", args...)
+	slices.Sort(reasons) // one lock order for every writer
+	ns := make([]int64, len(reasons))
+	for i, k := range reasons {
+		ns[i] = e.counts[k]
+	}
+	var err error
+	switch {
+	case t.db.dialect.ArrayInsert && e.n > 0 && len(reasons) > 0:
+		// One round trip for the rows and the counters.
+		err = t.exec(ctx, "WITH c AS ("+qAddCountArrays+") "+qInsertEventArrays, reasons, ns,
+			e.bucket, e.subjectID, e.messageID, e.typ, e.event, e.occurredAt, e.receivedAt, e.purposes, e.receipt, e.keyID, e.payload)
+	case t.db.dialect.ArrayInsert:
+		if e.n > 0 {
+			err = t.exec(ctx, qInsertEventArrays, e.bucket, e.subjectID, e.messageID, e.typ, e.event,
+				e.occurredAt, e.receivedAt, e.purposes, e.receipt, e.keyID, e.payload)
+		} else {
+			err = t.exec(ctx, qAddCountArrays, reasons, ns)
+		}
+	default:
+		if e.n > 0 {
+			err = t.insertEventRows(ctx)
+		}
+		if err == nil && len(reasons) > 0 {
+			args := make([]any, 0, 2*len(reasons))
+			for i, k := range reasons {
+				args = append(args, k, ns[i])
+			}
+			err = t.exec(ctx, "INSERT INTO event_counts (reason, n) VALUES "+rows(len(reasons), 2)+
+				" ON CONFLICT (reason) DO UPDATE SET n = event_counts.n + excluded.n", args...)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	e.reset()
+	return nil
+}
+
+// qInsertEventArrays inserts any number of event rows in one statement of
+// one shape, each column passed as an array; qAddCountArrays adds to the
+// counters likewise.
+const (
+	qInsertEventArrays = "INSERT INTO events (" + eventColumns + ") SELECT * FROM unnest(" +
+		"?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::bytea[], ?::bytea[])"
+	qAddCountArrays = "INSERT INTO event_counts (reason, n) SELECT * FROM unnest(?::text[], ?::bigint[])" +
+		" ON CONFLICT (reason) DO UPDATE SET n = event_counts.n + excluded.n"
+)
+
+// insertEventRows writes the pending rows as multi-row INSERTs.
+func (t *Tx) insertEventRows(ctx context.Context) error {
+	e := &t.events
+	const cols = 11
+	args := make([]any, 0, cols*e.n)
+	for i := range e.n {
+		args = append(args, e.bucket[i], e.subjectID[i], e.messageID[i], e.typ[i], e.event[i], e.occurredAt[i], e.receivedAt[i],
+			e.purposes[i], e.receipt[i], e.keyID[i], e.payload[i])
+	}
+	return t.insertRows(ctx, "INSERT INTO events ("+eventColumns+") VALUES ", cols, args)
 }
 
 // EventCounts returns the event counters.

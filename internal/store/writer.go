@@ -13,9 +13,12 @@ import (
 
 // writeReq is one caller's unit of work waiting for a batch.
 type writeReq struct {
-	ctx  context.Context
-	fn   func(*Tx) error
-	done chan error
+	ctx context.Context
+	fn  func(*Tx) error
+	// appendsEvents: fn only adds event rows and counts (WriteEvents), so
+	// it need not see the rows earlier writes of the batch left pending.
+	appendsEvents bool
+	done          chan error
 }
 
 // WriteTx runs fn in a write transaction shared with other concurrent
@@ -23,7 +26,11 @@ type writeReq struct {
 // committed, or fn's own error (its changes rolled back to a savepoint without
 // disturbing the others).
 func (db *DB) WriteTx(ctx context.Context, fn func(*Tx) error) error {
-	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	return db.writeTx(ctx, fn, false)
+}
+
+func (db *DB) writeTx(ctx context.Context, fn func(*Tx) error, appendsEvents bool) error {
+	req := &writeReq{ctx: ctx, fn: fn, appendsEvents: appendsEvents, done: make(chan error, 1)}
 
 	db.mu.RLock()
 	if db.closed {
@@ -107,6 +114,14 @@ func (db *DB) tryBatch(batch []*writeReq, results []error, savepoints bool) erro
 		return err
 	}
 	tx := &Tx{db: db, tx: sqlTx, newHashes: map[int64]ledger.Hash{}, pendingIDs: map[string]bool{}, savepoints: savepoints || len(batch) == 1}
+	if e, ok := db.spareEventRows.Get().(*eventRows); ok {
+		tx.events = *e // the column slices of an earlier batch, emptied
+	}
+	defer func() {
+		spare := tx.events
+		spare.reset()
+		db.spareEventRows.Put(&spare)
+	}()
 	retryable := func(err error) bool { return db.dialect.Retryable != nil && db.dialect.Retryable(err) }
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
@@ -114,6 +129,16 @@ func (db *DB) tryBatch(batch []*writeReq, results []error, savepoints bool) erro
 			continue
 		}
 		if !savepoints {
+			if !r.appendsEvents {
+				// Any other write sees the batch's events so far.
+				if err := tx.flushEvents(ctx); err != nil {
+					sqlTx.Rollback()
+					if retryable(err) {
+						return err
+					}
+					return errRedoWithSavepoints
+				}
+			}
 			t0 := time.Now()
 			err := r.fn(tx)
 			db.stats.fn.Add(int64(time.Since(t0)))
@@ -154,6 +179,13 @@ func (db *DB) tryBatch(batch []*writeReq, results []error, savepoints bool) erro
 			sqlTx.Rollback()
 			return err
 		}
+	}
+	if err := tx.flushEvents(ctx); err != nil {
+		sqlTx.Rollback()
+		if !savepoints && !retryable(err) {
+			return errRedoWithSavepoints
+		}
+		return err
 	}
 	if err := tx.flushLedger(ctx); err != nil {
 		sqlTx.Rollback()
@@ -199,6 +231,8 @@ type Tx struct {
 	dedupLastID  int64
 	// event buckets written (buckets.go)
 	buckets map[int64]bool
+	// event rows and counts not yet written (events.go)
+	events eventRows
 }
 
 type txSnapshot struct{ pending, fresh, claims int }
@@ -214,6 +248,9 @@ func (t *Tx) restore(s txSnapshot) {
 	t.pending = t.pending[:s.pending]
 	t.freshSubjects = t.freshSubjects[:s.fresh]
 	t.dropClaimsAfter(s.claims)
+	// In savepoints every write flushes its own events; what a failed
+	// write left pending goes with it.
+	t.events.reset()
 }
 
 const (

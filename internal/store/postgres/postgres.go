@@ -43,6 +43,7 @@ func Open(ctx context.Context, url string) (*store.DB, error) {
 		Name:           "postgres",
 		Dollar:         true,
 		WritableCTE:    true,
+		ArrayInsert:    true,
 		ForUpdate:      " FOR UPDATE",
 		LockLedgerHead: "SELECT size FROM ledger_head WHERE id = 1 FOR UPDATE",
 		// Serialises messageId claims between nodes (store/dedup.go); the
