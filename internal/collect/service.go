@@ -585,8 +585,8 @@ func (s *Service) sensitive(dm *datamap.Map, e *segment.Event) bool {
 // resolve looks up the shoppers and suppressions the batch names, records
 // GPC signals, and attributes each event to a shopper.
 func (s *Service) resolve(ctx context.Context, caller Caller, items []*item, req Request, pol *consent.Policy, now time.Time) error {
-	seen := map[vault.Pseudonym]bool{}
-	var ps, supp []vault.Pseudonym
+	seen := make(map[vault.Pseudonym]bool, 2*len(items))
+	ps, supp := make([]vault.Pseudonym, 0, 2*len(items)), make([]vault.Pseudonym, 0, 4*len(items))
 	add := func(id *ident) {
 		if id == nil || seen[id.p] {
 			return
