@@ -29,6 +29,12 @@ type parser struct {
 	key    string   // the key read by the last nextMember
 	keys   []string // keys of the open tracked objects, for duplicate checks
 	frames []frame  // open objects
+
+	// First backing arrays of keys and frames: a parser is made per
+	// request and per stored event (AppendWithout), and these fit
+	// typical events without growing.
+	keysBuf   [48]string
+	framesBuf [8]frame
 }
 
 type frame struct {
@@ -47,6 +53,7 @@ const linearKeys = 16
 // whoever keeps such a string for long clones it (it would pin the body).
 func newParser(body []byte) *parser {
 	p := &parser{buf: body, src: unsafe.String(unsafe.SliceData(body), len(body))}
+	p.keys, p.frames = p.keysBuf[:0], p.framesBuf[:0]
 	// RFC 8259 §8.1: a parser MAY ignore a byte order mark.
 	if len(body) >= 3 && body[0] == 0xEF && body[1] == 0xBB && body[2] == 0xBF {
 		p.pos = 3
