@@ -658,3 +658,41 @@ func TestStripJobCatchesChangesCommittedOutOfClockOrder(t *testing.T) {
 		}
 	})
 }
+
+// A consent change that takes no purpose away (a grant) leaves the strip
+// job nothing to do: it skips the subject instead of scanning its events,
+// and still strips the next withdrawal.
+func TestStripJobSkipsChangesThatWithdrawNothing(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		job := e.app.Collect.NewStripper()
+		pass := func() {
+			t.Helper()
+			if _, _, err := job.Pass(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.grant("u-grants", map[string]any{"analytics": true, "personalization": true})
+		e.batch(e.server, []map[string]any{productViewed(map[string]any{"userId": "u-grants"}, nil)})
+		pass() // the first pass is a full one: it visits everybody
+		visited, skipped := job.Visited, job.Skipped
+		if visited == 0 {
+			t.Fatal("the first pass visited nobody")
+		}
+
+		e.grant("u-grants", map[string]any{"advertising": true})
+		pass()
+		if job.Visited != visited || job.Skipped != skipped+1 {
+			t.Errorf("after a grant: visited %d → %d, skipped %d → %d; want the subject skipped", visited, job.Visited, skipped, job.Skipped)
+		}
+
+		e.grant("u-grants", map[string]any{"personalization": false})
+		pass()
+		if job.Visited != visited+1 {
+			t.Errorf("after a withdrawal: visited %d → %d, want the subject visited", visited, job.Visited)
+		}
+		evs := eventsOf(e.read("support", "userId=u-grants"))
+		if len(evs) != 1 || !slices.Equal(purposesOf(evs[0]), []string{"analytics"}) {
+			t.Errorf("after the withdrawal: %v, want the event stripped to analytics", evs)
+		}
+	})
+}
