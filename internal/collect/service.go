@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"math"
 	"net/netip"
 	"slices"
@@ -90,10 +91,12 @@ type Service struct {
 	userHash UserHashChecker
 	meter    Meter
 	dedupKey []byte
-	signals  Signals
-	inflight chan struct{}
-	keys     keyCache
-	cache    *shopperCache
+	// dedupMACs reuses the HMAC state of dedup keys (*dedupMAC).
+	dedupMACs sync.Pool
+	signals   Signals
+	inflight  chan struct{}
+	keys      keyCache
+	cache     *shopperCache
 	// categories remembers which product category paths are sensitive
 	categories categoryCache
 	bits       atomic.Pointer[map[string]uint]
@@ -290,8 +293,9 @@ func (s *Service) Ingest(ctx context.Context, caller Caller, b *segment.Batch, r
 	res := &Result{Rejected: b.Rejected, Dropped: map[string]int{}}
 
 	items := make([]*item, 0, len(b.Events))
+	slots := make([]item, len(b.Events)) // one allocation for the batch's items
 	for i := range b.Events {
-		it, rej := s.prepare(ctx, caller, &b.Events[i], b.Indexes[i], dm, now)
+		it, rej := s.prepare(ctx, caller, &slots[i], &b.Events[i], b.Indexes[i], dm, now)
 		if rej != nil {
 			res.Rejected = append(res.Rejected, *rej)
 			continue
@@ -422,8 +426,8 @@ func (s *Service) learn(items []*item, stored []Row, dup []bool, bits map[string
 
 // prepare normalises an event's identifiers and works out what the data map
 // says of it. A bad identifier rejects the event alone.
-func (s *Service) prepare(ctx context.Context, caller Caller, e *segment.Event, index int, dm *datamap.Map, now time.Time) (*item, *segment.Rejected) {
-	it := &item{ev: e, index: index, occurred: segment.OccurredAt(*e, now), trusted: caller.Server}
+func (s *Service) prepare(ctx context.Context, caller Caller, it *item, e *segment.Event, index int, dm *datamap.Map, now time.Time) (*item, *segment.Rejected) {
+	*it = item{ev: e, index: index, occurred: segment.OccurredAt(*e, now), trusted: caller.Server}
 	bad := func(field string) *segment.Rejected {
 		return &segment.Rejected{Index: index, Code: "invalid_identifier", Message: field + " is not a valid identifier"}
 	}
@@ -904,13 +908,25 @@ func objects(sh *Shopper, f consent.Flags, req Request, pol *consent.Policy, now
 }
 
 func (s *Service) dedup(keyID, messageID string) [16]byte {
-	m := hmac.New(sha256.New, s.dedupKey)
-	m.Write([]byte(keyID))
-	m.Write([]byte{0})
-	m.Write([]byte(messageID))
+	d, _ := s.dedupMACs.Get().(*dedupMAC)
+	if d == nil {
+		d = &dedupMAC{mac: hmac.New(sha256.New, s.dedupKey)}
+	}
+	d.in = append(append(append(d.in[:0], keyID...), 0), messageID...)
+	d.mac.Reset()
+	d.mac.Write(d.in)
+	d.sum = d.mac.Sum(d.sum[:0])
 	var k [16]byte
-	copy(k[:], m.Sum(nil))
+	copy(k[:], d.sum)
+	s.dedupMACs.Put(d)
 	return k
+}
+
+// dedupMAC is a dedup key's HMAC with its buffers, reused across events
+// (Service.dedupMACs).
+type dedupMAC struct {
+	mac     hash.Hash
+	in, sum []byte
 }
 
 // purposeBits returns the bits of the policy's purposes, assigning new ones
