@@ -1,7 +1,6 @@
 package collect
 
 import (
-	"encoding/json"
 	"net/netip"
 	"sort"
 	"strings"
@@ -180,12 +179,14 @@ func payload(dst []byte, e *segment.Event, m Minimal) ([]byte, error) {
 	b := m.appendContext(small[:0])
 	rewrite := e.Properties != nil && hasAny(e.Properties, urlProperties)
 	if rewrite {
-		pj, err := json.Marshal(minimalProperties(e.Properties))
-		if err != nil {
-			return nil, err
-		}
 		b = append(b, `,"properties":`...)
-		b = append(b, pj...)
+		// The other properties are copied as sent; the addresses are
+		// replaced by what minimalAddresses keeps of them.
+		var ok bool
+		if b, ok = segment.AppendWithout(b, segment.MemberValue(e.Raw, "properties"),
+			func(k string) bool { return urlProperties[k] }, minimalAddresses(nil, e.Properties)); !ok {
+			return nil, errBadRaw
+		}
 	}
 	drop := func(k string) bool { return droppedMembers[k] || (rewrite && k == "properties") }
 	out, ok := segment.AppendWithout(dst, e.Raw, drop, b)
@@ -195,28 +196,32 @@ func payload(dst []byte, e *segment.Event, m Minimal) ([]byte, error) {
 	return out, nil
 }
 
-// minimalProperties keeps the properties but turns addresses into
-// templated paths and hosts.
-func minimalProperties(in map[string]any) map[string]any {
-	props := make(map[string]any, len(in))
-	for k, v := range in {
-		if !urlProperties[k] {
-			props[k] = v
-		}
-	}
+// minimalAddresses appends the members that stand for the address
+// properties of in (urlProperties): the templated path of url or path
+// (url wins) and the host of referrer; search is dropped.
+func minimalAddresses(b []byte, in map[string]any) []byte {
+	path := ""
 	for _, k := range []string{"path", "url"} { // url wins
 		if s, ok := in[k].(string); ok {
 			if p := minimize.PathFromURL(s); p != "" {
-				props["path"] = p
+				path = p
 			}
 		}
 	}
+	if path != "" {
+		b = append(appendString(b, "path"), ':')
+		b = appendString(b, path)
+	}
 	if s, ok := in["referrer"].(string); ok {
 		if h := minimize.ReferrerHost(s); h != "" {
-			props["referrer"] = h
+			if len(b) > 0 {
+				b = append(b, ',')
+			}
+			b = append(appendString(b, "referrer"), ':')
+			b = appendString(b, h)
 		}
 	}
-	return props
+	return b
 }
 
 func hasAny(m map[string]any, keys map[string]bool) bool {

@@ -50,3 +50,27 @@ func AppendWithout(dst, raw []byte, drop func(key string) bool, extra []byte) ([
 	}
 	return append(dst, '}'), true
 }
+
+// MemberValue returns the JSON of the value of raw's top-level member key
+// (raw as AppendWithout takes it), as sent, or nil when there is none or
+// raw is not an object the decoder accepted.
+func MemberValue(raw []byte, key string) []byte {
+	p := newParser(raw)
+	p.skipWS()
+	if !p.openObject(false) {
+		return nil
+	}
+	for i := 0; p.nextMember(i); i++ {
+		k := p.key // skipValue reads the keys of nested objects
+		p.skipWS()
+		start := p.pos
+		p.skipValue()
+		if p.err != nil {
+			return nil
+		}
+		if k == key {
+			return raw[start:p.pos:p.pos]
+		}
+	}
+	return nil
+}

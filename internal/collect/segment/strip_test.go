@@ -54,3 +54,15 @@ func FuzzAppendWithout(f *testing.F) {
 		}
 	})
 }
+
+func TestMemberValue(t *testing.T) {
+	raw := []byte(`{"context":{"properties":1}, "properties" : {"a":[1,{"b":2}]} ,"z":null}`)
+	for key, want := range map[string]string{"properties": `{"a":[1,{"b":2}]}`, "z": `null`, "context": `{"properties":1}`, "b": "", "a": ""} {
+		if got := string(MemberValue(raw, key)); got != want {
+			t.Errorf("MemberValue(%q) = %q, want %q", key, got, want)
+		}
+	}
+	if got := MemberValue([]byte(`[1]`), "a"); got != nil {
+		t.Errorf("MemberValue of an array = %q, want nil", got)
+	}
+}
