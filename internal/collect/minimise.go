@@ -183,13 +183,13 @@ func payload(dst []byte, e *segment.Event, m Minimal) ([]byte, error) {
 		// The other properties are copied as sent; the addresses are
 		// replaced by what minimalAddresses keeps of them.
 		var ok bool
-		if b, ok = segment.AppendWithout(b, segment.MemberValue(e.Raw, "properties"),
+		if b, ok = segment.AppendWithout(b, segment.MemberOf(e, "properties"),
 			func(k string) bool { return urlProperties[k] }, minimalAddresses(nil, e.Properties)); !ok {
 			return nil, errBadRaw
 		}
 	}
 	drop := func(k string) bool { return droppedMembers[k] || (rewrite && k == "properties") }
-	out, ok := segment.AppendWithout(dst, e.Raw, drop, b)
+	out, ok := segment.AppendKept(dst, e, drop, b)
 	if !ok {
 		return nil, errBadRaw
 	}

@@ -60,6 +60,8 @@ func DecodeBatch(body []byte) (Batch, error) {
 			// Sized for events of ~600 bytes, so that a batch of typical
 			// events needs one allocation rather than eight doublings.
 			decoded = make([]Event, 0, min(len(body)/600+1, 1024))
+			p.members = make([]Member, 0, len(body)/64+16) // ~one per 80 bytes
+
 			p.openArray()
 			for n := 0; p.nextElem(n); n++ {
 				startPos := p.pos
@@ -69,11 +71,12 @@ func DecodeBatch(body []byte) (Batch, error) {
 					continue
 				}
 				var e Event
+				first := len(p.members)
 				code, msg := p.event(&e, "")
 				if p.err != nil {
 					break
 				}
-				e.Raw = body[startPos:p.pos:p.pos]
+				e.setRaw(body, startPos, p.pos, p.members[first:])
 				switch {
 				case len(e.Raw) > MaxEventBytes:
 					b.Rejected = append(b.Rejected, Rejected{Index: n, Code: CodeTooLarge,
@@ -187,6 +190,7 @@ func DecodeSingle(t Type, body []byte) (Batch, error) {
 			Message: fmt.Sprintf("event is %d bytes, over the limit of %d", len(raw), MaxEventBytes), kind: ErrTooLarge}
 	}
 	var e Event
+	first := len(p.members)
 	code, msg := p.event(&e, t)
 	p.end()
 	if p.err != nil {
@@ -195,7 +199,7 @@ func DecodeSingle(t Type, body []byte) (Batch, error) {
 	if code != "" {
 		return Batch{}, &Error{Code: code, Message: msg, kind: ErrInvalid}
 	}
-	e.Raw = raw[:len(raw):len(raw)]
+	e.setRaw(body, begin, begin+len(raw), p.members[first:])
 	e.finish()
 	return Batch{Events: []Event{e}, Indexes: []int{0}, WriteKey: e.WriteKey, SentAt: e.SentAt}, nil
 }
@@ -240,6 +244,18 @@ func invalidUTF8At(b []byte) int {
 	return len(b)
 }
 
+// setRaw sets e.Raw to body[start:end] and e.Members to ms, whose
+// positions the parser took in body.
+func (e *Event) setRaw(body []byte, start, end int, ms []Member) {
+	e.Raw = body[start:end:end]
+	for i := range ms {
+		ms[i].Start -= int32(start)
+		ms[i].Value -= int32(start)
+		ms[i].End -= int32(start)
+	}
+	e.Members = ms[:len(ms):len(ms)]
+}
+
 func trimSpace(b []byte) []byte {
 	end := len(b)
 	for end > 0 && (b[end-1] == ' ' || b[end-1] == '\t' || b[end-1] == '\n' || b[end-1] == '\r') {
@@ -263,7 +279,15 @@ func (p *parser) event(e *Event, want Type) (code, msg string) {
 	if !p.openObject(true) {
 		return "", ""
 	}
-	for i := 0; p.nextMember(i); i++ {
+	for i := 0; ; i++ {
+		if i > 0 {
+			// The last member's value ends where the parser stands.
+			p.members[len(p.members)-1].End = int32(p.pos)
+		}
+		if !p.nextMember(i) {
+			break
+		}
+		p.members = append(p.members, Member{Key: p.key, Start: int32(p.keyAt), Value: int32(p.pos)})
 		switch key := p.key; key {
 		case "type":
 			s, bad := p.optString()

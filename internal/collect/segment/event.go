@@ -99,6 +99,18 @@ type Event struct {
 	// body while the event is in use). The batch-level context is not
 	// merged into it. It is what gets sealed.
 	Raw []byte
+	// Members are the event's top-level members in order, where the
+	// decoder found them in Raw (nil for an Event the decoder did not
+	// make): AppendKept copies them without reading Raw again.
+	Members []Member
+}
+
+// Member is where one top-level member of an event sits in Event.Raw:
+// Raw[Start:End] is `"key":value` and Raw[Value:End] the value, both
+// possibly with white space around them.
+type Member struct {
+	Key               string
+	Start, Value, End int32
 }
 
 // Context holds the parts of context tact reads. Everything else in the

@@ -27,6 +27,10 @@ type parser struct {
 	depth  int
 	err    *Error
 	key    string   // the key read by the last nextMember
+	keyAt  int      // where that key's opening quote is
+	// members holds the Event.Members of every event decoded so far
+	// (each event's are a sub-slice).
+	members []Member
 	keys   []string // keys of the open tracked objects, for duplicate checks
 	frames []frame  // open objects
 
@@ -156,6 +160,7 @@ func (p *parser) nextMember(i int) bool {
 		p.syntax("expected a string key")
 		return false
 	}
+	p.keyAt = p.pos
 	k := p.str()
 	if p.peek() != ':' {
 		p.syntax("expected ':' after key")

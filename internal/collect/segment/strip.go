@@ -74,3 +74,53 @@ func MemberValue(raw []byte, key string) []byte {
 	}
 	return nil
 }
+
+// AppendKept is AppendWithout for an event the decoder made: it copies the
+// members from where the decoder found them instead of reading Raw again.
+// The output may differ from AppendWithout's in white space only.
+func AppendKept(dst []byte, e *Event, drop func(key string) bool, extra []byte) ([]byte, bool) {
+	if e.Members == nil {
+		return AppendWithout(dst, e.Raw, drop, extra)
+	}
+	start := len(dst)
+	dst = append(dst, '{')
+	n := 0
+	for _, m := range e.Members {
+		if m.Start < 0 || m.Start > m.End || int(m.End) > len(e.Raw) {
+			return AppendWithout(dst[:start], e.Raw, drop, extra)
+		}
+		if drop(m.Key) {
+			continue
+		}
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, trimSpace(e.Raw[m.Start:m.End])...)
+		n++
+	}
+	if len(extra) > 0 {
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, extra...)
+	}
+	return append(dst, '}'), true
+}
+
+// MemberOf returns the JSON of the value of e's top-level member key, as
+// sent, or nil when there is none.
+func MemberOf(e *Event, key string) []byte {
+	if e.Members == nil {
+		return MemberValue(e.Raw, key)
+	}
+	for _, m := range e.Members {
+		if m.Key == key && m.Value <= m.End && int(m.End) <= len(e.Raw) {
+			v := trimSpace(e.Raw[m.Value:m.End])
+			for len(v) > 0 && (v[0] == ' ' || v[0] == '\t' || v[0] == '\n' || v[0] == '\r') {
+				v = v[1:]
+			}
+			return v[:len(v):len(v)]
+		}
+	}
+	return nil
+}

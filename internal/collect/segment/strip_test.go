@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 
@@ -65,4 +66,56 @@ func TestMemberValue(t *testing.T) {
 	if got := MemberValue([]byte(`[1]`), "a"); got != nil {
 		t.Errorf("MemberValue of an array = %q, want nil", got)
 	}
+}
+
+// FuzzAppendKept checks the members the decoder records against reading
+// Raw again: for every event of an accepted batch (batch and single
+// forms), AppendKept and AppendWithout give the same JSON but for white
+// space, and MemberOf agrees with MemberValue on every member.
+func FuzzAppendKept(f *testing.F) {
+	for _, s := range seeds(f) {
+		f.Add(s, "context")
+	}
+	f.Add([]byte("{ \"type\" : \"track\" ,\n\"event\":\"X\" , \"properties\" : { \"a\" : [ 1 , 2 ] } \t}"), "event")
+	f.Add([]byte(`{"batch":[ {"type":"page","name":"n","properties":{}} , {"type":"track","event":"E","context":{"ip":"1.2.3.4"}} ]}`), "name")
+	f.Fuzz(func(t *testing.T, body []byte, key string) {
+		events := func() []Event {
+			if b, err := DecodeBatch(body); err == nil {
+				return b.Events
+			}
+			if b, err := DecodeSingle(Track, body); err == nil {
+				return b.Events
+			}
+			return nil
+		}()
+		drop := func(k string) bool { return k == key || k == "context" }
+		for i := range events {
+			e := &events[i]
+			if e.Members == nil {
+				t.Fatalf("event %d: the decoder recorded no members", i)
+			}
+			kept, ok1 := AppendKept(nil, e, drop, []byte(`"z":1`))
+			reread, ok2 := AppendWithout(nil, e.Raw, drop, []byte(`"z":1`))
+			if !ok1 || !ok2 {
+				t.Fatalf("event %d: AppendKept ok %v, AppendWithout ok %v", i, ok1, ok2)
+			}
+			if a, b := compact(t, kept), compact(t, reread); a != b {
+				t.Fatalf("event %d of %q:\nAppendKept    %s\nAppendWithout %s", i, body, a, b)
+			}
+			for _, m := range e.Members {
+				if a, b := compact(t, MemberOf(e, m.Key)), compact(t, MemberValue(e.Raw, m.Key)); a != b {
+					t.Fatalf("event %d member %q: MemberOf %s, MemberValue %s", i, m.Key, a, b)
+				}
+			}
+		}
+	})
+}
+
+func compact(t *testing.T, b []byte) string {
+	t.Helper()
+	var out bytes.Buffer
+	if err := json.Compact(&out, b); err != nil {
+		t.Fatalf("%q is not JSON: %v", b, err)
+	}
+	return out.String()
 }
