@@ -22,17 +22,17 @@ type parser struct {
 	// src is buf as one string. Strings without escapes are sliced from it,
 	// so decoding a body allocates one copy rather than one per value. The
 	// price: a retained value keeps the whole body alive.
-	src    string
-	pos    int
-	depth  int
-	err    *Error
-	key    string   // the key read by the last nextMember
-	keyAt  int      // where that key's opening quote is
+	src   string
+	pos   int
+	depth int
+	err   *Error
+	key   string // the key read by the last nextMember
+	keyAt int    // where that key's opening quote is
 	// members holds the Event.Members of every event decoded so far
 	// (each event's are a sub-slice).
 	members []Member
-	keys   []string // keys of the open tracked objects, for duplicate checks
-	frames []frame  // open objects
+	keys    []string // keys of the open tracked objects, for duplicate checks
+	frames  []frame  // open objects
 
 	// First backing arrays of keys and frames: a parser is made per
 	// request and per stored event (AppendWithout), and these fit
