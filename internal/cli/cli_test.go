@@ -280,3 +280,16 @@ func TestRotateKEK(t *testing.T) {
 		})
 	}
 }
+
+func TestServeProcs(t *testing.T) {
+	for _, c := range []struct{ goDefault, cpus, want int }{
+		{2, 2, 4},  // a machine's CPUs: twice
+		{1, 1, 2},  // one CPU
+		{2, 16, 2}, // a cgroup quota of 2 CPUs on a 16-CPU host: Go's default stands
+		{4, 4, 8},  // a cpuset of 4 CPUs (NumCPU counts the set): twice
+	} {
+		if got := serveProcs(c.goDefault, c.cpus); got != c.want {
+			t.Errorf("serveProcs(%d, %d) = %d, want %d", c.goDefault, c.cpus, got, c.want)
+		}
+	}
+}

@@ -87,7 +87,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		// it behind goroutines that decode for milliseconds. At twice the
 		// CPUs p99 at batch 100 fell from ~130 ms to ~85 ms and events/s
 		// rose ~6 % (docs/benchmarks.md). GOMAXPROCS, when set, wins.
-		runtime.GOMAXPROCS(gomaxprocsFactor * runtime.GOMAXPROCS(0))
+		runtime.GOMAXPROCS(serveProcs(runtime.GOMAXPROCS(0), runtime.NumCPU()))
 	}
 	stopProfile, err := startCPUProfile(*cpuProfile)
 	if err != nil {
@@ -205,9 +205,17 @@ func isLocal(u string) bool {
 	return strings.Contains(u, "://localhost") || strings.Contains(u, "://127.0.0.1") || strings.Contains(u, "://[::1]")
 }
 
-// gomaxprocsFactor multiplies Go's default GOMAXPROCS (the CPUs tact may
-// use) unless GOMAXPROCS is set.
-const gomaxprocsFactor = 2
+// serveProcs is the GOMAXPROCS tact serve runs with, given Go's default
+// and the CPUs it may run on: twice the default, unless the default is
+// below the CPUs because a cgroup CPU quota lowered it. Under a quota, more
+// threads than the quota would spend it early in each period and be
+// throttled for the rest, which is worse for latency than Go's scheduling.
+func serveProcs(goDefault, cpus int) int {
+	if goDefault < cpus {
+		return goDefault
+	}
+	return 2 * goDefault
+}
 
 // defaultGCPercent is the GOGC tact serve runs with unless GOGC is set.
 const defaultGCPercent = 60
