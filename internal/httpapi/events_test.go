@@ -628,17 +628,20 @@ func TestOptOutRegimeStoresDefaultGrantedPurposes(t *testing.T) {
 	}
 }
 
+// stripPass runs one pass of the strip job.
+func stripPass(t *testing.T, job *collect.Stripper) {
+	t.Helper()
+	if _, _, err := job.Pass(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A change stamped before the strip job's cursor (made before, committed
 // after the job's last pass) is still stripped by the next pass.
 func TestStripJobCatchesChangesCommittedOutOfClockOrder(t *testing.T) {
 	forEachStore(t, func(t *testing.T, e *env) {
 		job := e.app.Collect.NewStripper()
-		pass := func() {
-			t.Helper()
-			if _, _, err := job.Pass(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-		}
+		pass := func() { t.Helper(); stripPass(t, job) }
 		e.grant("u-late", map[string]any{"analytics": true, "personalization": true})
 		e.batch(e.server, []map[string]any{productViewed(map[string]any{"userId": "u-late"}, nil)})
 		pass()
@@ -665,12 +668,7 @@ func TestStripJobCatchesChangesCommittedOutOfClockOrder(t *testing.T) {
 func TestStripJobSkipsChangesThatWithdrawNothing(t *testing.T) {
 	forEachStore(t, func(t *testing.T, e *env) {
 		job := e.app.Collect.NewStripper()
-		pass := func() {
-			t.Helper()
-			if _, _, err := job.Pass(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-		}
+		pass := func() { t.Helper(); stripPass(t, job) }
 		e.grant("u-grants", map[string]any{"analytics": true, "personalization": true})
 		e.batch(e.server, []map[string]any{productViewed(map[string]any{"userId": "u-grants"}, nil)})
 		pass() // the first pass is a full one: it visits everybody
