@@ -52,19 +52,7 @@ type Stripper struct {
 	lastFull  time.Time
 	Interval  time.Duration
 	FullEvery time.Duration
-	// kept is, per subject visited since the process started, the purposes
-	// its events were left with. Stored events carry only purposes allowed
-	// when they were gated, so a change that takes nothing away from kept
-	// (a grant, a renewal) leaves nothing to strip: the subject is skipped
-	// instead of its events being scanned by a write transaction.
-	kept map[string]uint64
-	// Visited and Skipped count the subjects each pass stripped and skipped.
-	Visited, Skipped int64
 }
-
-// maxKept bounds Stripper.kept (~10 MB); when it is full it starts again,
-// and subjects are visited until they are known again.
-const maxKept = 1 << 17
 
 // rewind is how far each pass looks back before its cursor.
 const rewind = 10 * time.Second
@@ -94,19 +82,13 @@ func (j *Stripper) Run(ctx context.Context, log *slog.Logger) {
 // subjects when a full pass is due).
 func (j *Stripper) Pass(ctx context.Context) (stripped, deleted int64, err error) {
 	now := j.s.Now()
-	// A full pass visits every subject, whatever kept says: it is the net
-	// for what no change reports (consent that expired).
-	full := now.Sub(j.lastFull) >= j.FullEvery
-	if full {
+	if now.Sub(j.lastFull) >= j.FullEvery {
 		j.cursor, j.afterID, j.lastFull = 0, "", now
 	} else if j.cursor > 0 {
 		// updated_at is the writer's clock when the change was made, not
 		// when it committed: go back a little so that a change committed
 		// after a later-stamped one is not skipped.
 		j.cursor, j.afterID = max(0, j.cursor-rewind.Microseconds()), ""
-	}
-	if j.kept == nil || len(j.kept) >= maxKept {
-		j.kept = map[string]uint64{}
 	}
 	pol := j.s.consent.Policy()
 	bits, err := j.s.purposeBits(ctx, pol)
@@ -131,17 +113,10 @@ func (j *Stripper) Pass(ctx context.Context) (stripped, deleted int64, err error
 					keep |= 1 << b
 				}
 			}
-			if prev, ok := j.kept[c.Subject.ID]; ok && !full && keep&prev == prev {
-				j.Skipped++
-				j.cursor, j.afterID = c.UpdatedAt, c.Subject.ID
-				continue
-			}
 			st, del, err := j.s.store.StripPurposes(ctx, c.Subject.ID, keep)
 			if err != nil {
 				return stripped, deleted, err
 			}
-			j.Visited++
-			j.kept[c.Subject.ID] = keep
 			if b, ok := bits[datamap.PurposePersonalization]; ok && keep&(1<<b) == 0 && j.s.learner != nil {
 				// A withdrawal or an objection ends the interest profile
 				// and the shopper's part in recommendations.
