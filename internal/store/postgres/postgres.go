@@ -39,6 +39,7 @@ func Open(ctx context.Context, url string) (*store.DB, error) {
 		db.Close()
 		return nil, err
 	}
+	self := newOrigin()
 	d := store.Dialect{
 		Name:           "postgres",
 		Dollar:         true,
@@ -50,9 +51,9 @@ func Open(ctx context.Context, url string) (*store.DB, error) {
 		// number is tact's own ("tact" in ASCII, then 1).
 		LockDedup: "SELECT pg_advisory_xact_lock(1952539508001)",
 		Retryable: retryable,
-		Notify:    func(ctx context.Context, ids []string) error { return notify(ctx, db, ids) },
+		Notify:    func(ctx context.Context, ids []string) error { return notify(ctx, db, self, ids) },
 		Listen: func(ctx context.Context, changed func([]string), logf func(string, error)) {
-			listen(ctx, url, changed, logf)
+			listen(ctx, url, self, changed, logf)
 		},
 	}
 	s, err := store.New(d, db, db, store.Options{Writers: 1, MaxBatch: 256})

@@ -103,3 +103,44 @@ func TestTwoNodesShareOneLedger(t *testing.T) {
 		t.Errorf("%d receipts stored, want %d", n, want)
 	}
 }
+
+// A node acts on its own consent changes before it publishes them, so its
+// listener passes on only what the other nodes publish.
+func TestListenersSkipTheirOwnNodesNotices(t *testing.T) {
+	url := testenv.PostgresURL(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var self, other *store.DB
+	for _, db := range []**store.DB{&self, &other} {
+		var err error
+		if *db, err = postgres.Open(ctx, url); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { (*db).Close() })
+	}
+	got := make(chan []string, 16)
+	go self.ListenSubjects(ctx, func(ids []string) { got <- ids }, func(msg string, err error) { t.Log(msg, err) })
+	select {
+	case ids := <-got: // LISTEN is in place
+		if ids != nil {
+			t.Fatalf("first call %q, want nil (anything may have changed)", ids)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the listener did not start")
+	}
+	// Published in this order, the own notice would arrive first.
+	if err := self.NotifySubjects(ctx, []string{"subject-of-this-node"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.NotifySubjects(ctx, []string{"subject-a", "subject-b"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ids := <-got:
+		if want := []string{"subject-a", "subject-b"}; fmt.Sprint(ids) != fmt.Sprint(want) {
+			t.Fatalf("listener got %q, want the other node's %q", ids, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the other node's notice did not arrive")
+	}
+}
