@@ -105,6 +105,25 @@ func TestBatchEventRows(t *testing.T) {
 					t.Errorf("%s holds %d events, want %d", subj, got, want)
 				}
 			}
+
+			// A write whose rows the store refuses (here a payload that
+			// is not there) fails alone: with savepoints, its rows must not
+			// wait for the next write's flush.
+			unstorable := personalRows(t, "subj-h", 2)
+			unstorable[1].Payload = nil
+			errs = db.RunBatch([]func(*store.Tx) error{
+				insert(personalRows(t, "subj-g", 2)),
+				insert(unstorable),
+				insert(personalRows(t, "subj-i", 3)),
+			}, []bool{true, true, true})
+			if errs[0] != nil || errs[1] == nil || errs[2] != nil {
+				t.Fatalf("errors %v, want nil, an error, nil", errs)
+			}
+			for subj, want := range map[string]int{"subj-g": 2, "subj-h": 0, "subj-i": 3} {
+				if got := countEvents(t, db, subj); got != want {
+					t.Errorf("%s holds %d events, want %d", subj, got, want)
+				}
+			}
 		})
 	}
 }
