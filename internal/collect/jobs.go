@@ -57,6 +57,15 @@ type Stripper struct {
 // rewind is how far each pass looks back before its cursor.
 const rewind = 10 * time.Second
 
+// stripChunk is how many subjects one write transaction strips. One at a
+// time, a pass under load advanced by a subject per group commit (2,500
+// subjects in 14 s during a benchmark run); a chunk keeps each
+// transaction's share of the writer short.
+const stripChunk = 16
+
+// stripPage is how many changed subjects a pass reads at a time.
+const stripPage = 500
+
 // NewStripper returns the job; Run it in the background.
 func (s *Service) NewStripper() *Stripper {
 	return &Stripper{s: s, Interval: 5 * time.Second, FullEvery: 24 * time.Hour}
@@ -96,38 +105,53 @@ func (j *Stripper) Pass(ctx context.Context) (stripped, deleted int64, err error
 		return 0, 0, err
 	}
 	for {
-		changes, err := j.s.store.SubjectsChangedSince(ctx, j.cursor, j.afterID, 500)
+		changes, err := j.s.store.SubjectsChangedSince(ctx, j.cursor, j.afterID, stripPage)
 		if err != nil {
 			return stripped, deleted, err
 		}
-		for _, c := range changes {
-			if c.Subject.Flags().Restricted {
-				// Restriction keeps the data as it is (Art. 18: only
-				// storage continues); stripping would erase it.
-				j.cursor, j.afterID = c.UpdatedAt, c.Subject.ID
-				continue
-			}
-			var keep uint64
-			for p, b := range bits {
-				if pol.Allowed(c.Subject.State, c.Subject.Flags(), p, now) {
-					keep |= 1 << b
+		full := len(changes) == stripPage
+		for len(changes) > 0 {
+			chunk := changes[:min(len(changes), stripChunk)]
+			changes = changes[len(chunk):]
+			var strips []Strip
+			var forget []string
+			for _, c := range chunk {
+				if c.Subject.Flags().Restricted {
+					// Restriction keeps the data as it is (Art. 18: only
+					// storage continues); stripping would erase it.
+					continue
+				}
+				var keep uint64
+				for p, b := range bits {
+					if pol.Allowed(c.Subject.State, c.Subject.Flags(), p, now) {
+						keep |= 1 << b
+					}
+				}
+				strips = append(strips, Strip{SubjectID: c.Subject.ID, Keep: keep})
+				if b, ok := bits[datamap.PurposePersonalization]; ok && keep&(1<<b) == 0 {
+					forget = append(forget, c.Subject.ID)
 				}
 			}
-			st, del, err := j.s.store.StripPurposes(ctx, c.Subject.ID, keep)
-			if err != nil {
-				return stripped, deleted, err
-			}
-			if b, ok := bits[datamap.PurposePersonalization]; ok && keep&(1<<b) == 0 && j.s.learner != nil {
-				// A withdrawal or an objection ends the interest profile
-				// and the shopper's part in recommendations.
-				if err := j.s.learner.Forget(ctx, c.Subject.ID); err != nil {
+			if len(strips) > 0 {
+				st, del, err := j.s.store.StripPurposes(ctx, strips)
+				if err != nil {
 					return stripped, deleted, err
 				}
+				stripped, deleted = stripped+st, deleted+del
 			}
-			stripped, deleted = stripped+st, deleted+del
-			j.cursor, j.afterID = c.UpdatedAt, c.Subject.ID
+			if j.s.learner != nil {
+				// A withdrawal or an objection ends the interest profile
+				// and the shopper's part in recommendations.
+				for _, id := range forget {
+					if err := j.s.learner.Forget(ctx, id); err != nil {
+						return stripped, deleted, err
+					}
+				}
+			}
+			last := chunk[len(chunk)-1]
+			j.cursor, j.afterID = last.UpdatedAt, last.Subject.ID
 		}
-		if len(changes) < 500 {
+		if !full {
 			return stripped, deleted, nil
 		}
 	}

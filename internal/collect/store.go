@@ -52,9 +52,9 @@ type Store interface {
 	// SubjectsChangedSince lists subjects whose consent state changed after
 	// the cursor (0: all), in (cursor, id) order, at most limit.
 	SubjectsChangedSince(ctx context.Context, cursor int64, afterID string, limit int) ([]SubjectChange, error)
-	// StripPurposes keeps only the purposes in keep on a subject's events
-	// and deletes events left with none.
-	StripPurposes(ctx context.Context, subjectID string, keep uint64) (stripped, deleted int64, err error)
+	// StripPurposes keeps, on each subject's events, only the purposes in
+	// its Keep and deletes events left with none, all in one transaction.
+	StripPurposes(ctx context.Context, strips []Strip) (stripped, deleted int64, err error)
 	// Suppress records erased shoppers by suppression pseudonym.
 	Suppress(ctx context.Context, ps []vault.Pseudonym, erasedAt, until time.Time) error
 	// EventKinds lists the distinct (type, event name) pairs stored.
@@ -102,4 +102,10 @@ const AllPurposes = ^uint64(0) >> 1
 type SubjectChange struct {
 	Subject   consent.Subject
 	UpdatedAt int64 // the change cursor
+}
+
+// Strip is what the strip job keeps of one subject's stored purposes.
+type Strip struct {
+	SubjectID string
+	Keep      uint64 // purpose bits
 }

@@ -698,3 +698,48 @@ func TestStripJobStripsAGrantWithdrawnBetweenPasses(t *testing.T) {
 		}
 	})
 }
+
+// One pass strips every changed subject, however many: more than a page of
+// changes and many chunks of them.
+func TestStripJobStripsEveryChangedSubject(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		const shoppers = 520 // more than a page (500) of changes
+		job := e.app.Collect.NewStripper()
+		var events []map[string]any
+		for i := range shoppers {
+			user := fmt.Sprintf("u-many-%d", i)
+			e.grant(user, map[string]any{"analytics": true, "personalization": true})
+			events = append(events, productViewed(map[string]any{"userId": user}, nil))
+		}
+		for len(events) > 0 {
+			n := min(len(events), 100)
+			e.batch(e.server, events[:n])
+			events = events[n:]
+		}
+		stripPass(t, job) // the grants: nothing to strip
+		for i := range shoppers {
+			e.grant(fmt.Sprintf("u-many-%d", i), map[string]any{"personalization": false})
+		}
+		stripped, deleted, err := job.Pass(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stripped != shoppers || deleted != 0 {
+			t.Errorf("the pass stripped %d events and deleted %d, want %d and 0", stripped, deleted, shoppers)
+		}
+		bits, err := e.app.Store.Events().PurposeBits(context.Background(), []string{"personalization"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range []int{0, shoppers / 2, shoppers - 1} {
+			subject := e.read("support", fmt.Sprintf("userId=u-many-%d", i))["subject"].(string)
+			evs, err := e.app.Store.Events().SubjectEvents(context.Background(), subject, ^uint64(0), 0, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(evs) != 1 || evs[0].Purposes&(1<<bits["personalization"]) != 0 {
+				t.Errorf("u-many-%d: %d events, purposes %b; want one, without personalization", i, len(evs), evs[0].Purposes)
+			}
+		}
+	})
+}

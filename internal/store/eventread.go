@@ -127,27 +127,32 @@ func (s *EventStore) SubjectsChangedSince(ctx context.Context, cursor int64, aft
 	return out, rows.Err()
 }
 
-// StripPurposes keeps only the purposes in keep on a subject's events and
-// deletes the events left with none. It returns how many events lost
-// purposes and how many were deleted.
-func (s *EventStore) StripPurposes(ctx context.Context, subjectID string, keep uint64) (stripped, deleted int64, err error) {
+// StripPurposes implements collect.Store: for each subject, it keeps only
+// the purposes in Keep on its events and deletes the events left with
+// none. It returns how many events lost purposes and how many were
+// deleted.
+func (s *EventStore) StripPurposes(ctx context.Context, strips []collect.Strip) (stripped, deleted int64, err error) {
 	db := s.db
 	err = db.WriteTx(ctx, func(tx *Tx) error {
-		res, err := tx.tx.ExecContext(ctx, db.q("UPDATE events SET purposes = (purposes & ?) WHERE "+db.inSubjectBuckets()+" AND (purposes & ?) <> 0"),
-			int64(keep&AllPurposes), subjectID, int64(^keep&AllPurposes))
-		if err != nil {
-			return err
+		stripped, deleted = 0, 0 // a retried batch runs fn again
+		for _, st := range strips {
+			res, err := tx.tx.ExecContext(ctx, db.q("UPDATE events SET purposes = (purposes & ?) WHERE "+db.inSubjectBuckets()+" AND (purposes & ?) <> 0"),
+				int64(st.Keep&AllPurposes), st.SubjectID, int64(^st.Keep&AllPurposes))
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			if n == 0 {
+				continue
+			}
+			stripped += n
+			res, err = tx.tx.ExecContext(ctx, db.q("DELETE FROM events WHERE "+db.inSubjectBuckets()+" AND purposes = 0"), st.SubjectID)
+			if err != nil {
+				return err
+			}
+			n, _ = res.RowsAffected()
+			deleted += n
 		}
-		stripped, _ = res.RowsAffected()
-		if stripped == 0 {
-			deleted = 0
-			return nil
-		}
-		res, err = tx.tx.ExecContext(ctx, db.q("DELETE FROM events WHERE "+db.inSubjectBuckets()+" AND purposes = 0"), subjectID)
-		if err != nil {
-			return err
-		}
-		deleted, _ = res.RowsAffected()
 		return nil
 	})
 	return stripped, deleted, err
