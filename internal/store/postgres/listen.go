@@ -40,12 +40,12 @@ func notify(ctx context.Context, db *sql.DB, from origin, ids []string) error {
 			b.WriteString(ids[n])
 			n++
 		}
-		b.WriteByte(',')
-		b.WriteString(string(from))
 		if n == 0 { // one id longer than a payload: cannot happen with tact's ids
 			ids = ids[1:]
 			continue
 		}
+		b.WriteByte(',')
+		b.WriteString(string(from))
 		if _, err := db.ExecContext(ctx, "SELECT pg_notify($1, $2)", channel, b.String()); err != nil {
 			return err
 		}
